@@ -1,0 +1,24 @@
+default_scope = 'mmocr'
+custom_imports = dict(imports=['stisr_mmocr'], allow_failed_imports=False)
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'))
+randomness = dict(seed=0)
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=1,
+        save_best='avg/PSNR',
+        rule='greater',
+        max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+log_processor = dict(type='LogProcessor', window_size=10, by_epoch=True)
+log_level = 'INFO'
+load_from = None
+resume = False

@@ -1,0 +1,6 @@
+from .lmdb_text_dataset import LMDBTextDataset
+from .synth_recog_lmdb_dataset import SynthRecogLMDBDataset
+from .textzoom_dataset import TextZoomDataset
+from .transforms import *  # noqa: F401,F403
+
+__all__ = ['LMDBTextDataset', 'TextZoomDataset', 'SynthRecogLMDBDataset']

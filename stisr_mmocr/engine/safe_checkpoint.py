@@ -1,0 +1,120 @@
+"""Safe loading of mmengine checkpoints on torch >= 2.6.
+
+mmengine 0.10.7 calls ``torch.load`` with torch's default
+``weights_only=True``, which rejects the numpy arrays and the
+``HistoryBuffer`` objects that a training checkpoint holds, so ``--resume``
+fails. Rather than turning safe loading off, checkpoints of local files are
+read with a restricted unpickler: it admits torch's own weights-only
+allow-list, the numpy reconstruction globals, ``collections.OrderedDict``
+and mmengine's ``HistoryBuffer``; ``getattr`` is admitted only to fetch a
+``HistoryBuffer`` statistics method (that is how those methods are
+pickled). Anything else raises ``pickle.UnpicklingError`` naming the global.
+"""
+import _compat_pickle
+import collections
+import os.path as osp
+import pickle
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, Optional
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+_STAT_METHODS = ('min', 'max', 'mean', 'current')
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Callable:
+    if obj is HistoryBuffer and name in _STAT_METHODS:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
+
+
+def _numpy_globals() -> Dict[str, Any]:
+    allowed = {
+        'numpy.core.multiarray._reconstruct': np.core.multiarray._reconstruct,
+        'numpy.core.multiarray.scalar': np.core.multiarray.scalar,
+        'numpy.ndarray': np.ndarray,
+        'numpy.dtype': np.dtype,
+    }
+    for alias in ('numpy._core.multiarray', ):
+        allowed[f'{alias}._reconstruct'] = np.core.multiarray._reconstruct
+        allowed[f'{alias}.scalar'] = np.core.multiarray.scalar
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        for name in dir(dtypes):
+            if name.endswith('DType'):
+                allowed[f'numpy.dtypes.{name}'] = getattr(dtypes, name)
+    return allowed
+
+
+def _allowed_globals() -> Dict[str, Any]:
+    from torch import _weights_only_unpickler
+    allowed = dict(_weights_only_unpickler._get_allowed_globals())
+    for obj in torch.serialization.get_safe_globals():
+        if isinstance(obj, tuple):
+            obj, name = obj
+        else:
+            name = f'{obj.__module__}.{obj.__qualname__}'
+        allowed[name] = obj
+    allowed.update(_numpy_globals())
+    allowed.update({
+        'collections.OrderedDict': collections.OrderedDict,
+        'mmengine.logging.history_buffer.HistoryBuffer': HistoryBuffer,
+        'builtins.getattr': _history_buffer_getattr,
+        '_codecs.encode': __import__('_codecs').encode,
+    })
+    return allowed
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    allowed: Optional[Dict[str, Any]] = None
+
+    def find_class(self, module: str, name: str) -> Any:
+        if _RestrictedUnpickler.allowed is None:
+            _RestrictedUnpickler.allowed = _allowed_globals()
+        # Python 2 names (``__builtin__``), as protocol 2 writes them
+        module, name = _compat_pickle.NAME_MAPPING.get(
+            (module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        key = f'{module}.{name}'
+        if key not in self.allowed:
+            raise pickle.UnpicklingError(
+                f'global {key} is not allowed in a checkpoint; only tensors, '
+                'numpy arrays, containers and HistoryBuffer are')
+        return self.allowed[key]
+
+
+restricted_pickle = SimpleNamespace(
+    Unpickler=_RestrictedUnpickler,
+    load=lambda f, **kw: _RestrictedUnpickler(f, **kw).load(),
+    __name__='restricted_pickle')
+
+
+def load_checkpoint_safely(filename: str, map_location=None) -> Any:
+    """``torch.load`` a local checkpoint with the restricted unpickler.
+
+    Args:
+        filename (str): Path of the checkpoint.
+        map_location: As for :func:`torch.load`.
+
+    Returns:
+        The loaded object (a state dict or an mmengine checkpoint dict).
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return torch.load(
+        filename,
+        map_location=map_location,
+        weights_only=False,
+        pickle_module=restricted_pickle)
+
+
+def register_safe_loader() -> None:
+    """Make mmengine read local checkpoints with :func:`load_checkpoint_safely`
+    (used by ``load_from``, ``--resume`` and ``load_checkpoint``)."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_checkpoint_safely, force=True)

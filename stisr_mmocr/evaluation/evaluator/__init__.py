@@ -1,0 +1,3 @@
+from .textzoom_evaluator import TextZoomEvaluator
+
+__all__ = ['TextZoomEvaluator']

@@ -1,0 +1,3 @@
+from .textsr_data_preprocessor import TextSRDataPreprocessor
+
+__all__ = ['TextSRDataPreprocessor']

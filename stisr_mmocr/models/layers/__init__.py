@@ -1,0 +1,10 @@
+from .gru_block import GruBlock
+from .recurrent_residual_block import RecurrentResidualBlock
+from .stn_head import STNHead
+from .tps_spatial_transformer import TPSSpatialTransformer
+from .upsample_block import UpsampleBlock
+
+__all__ = [
+    'GruBlock', 'RecurrentResidualBlock', 'STNHead', 'TPSSpatialTransformer',
+    'UpsampleBlock'
+]

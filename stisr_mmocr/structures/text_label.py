@@ -1,0 +1,35 @@
+"""TextZoom label normalisation, shared by datasets and metrics."""
+import string
+import unicodedata
+
+_ALLOWED = {
+    'lower': set(string.digits + string.ascii_lowercase),
+    'upper': set(string.digits + string.ascii_letters),
+    'all': set(string.digits + string.ascii_letters + string.punctuation),
+}
+
+
+def filter_text(text: str, voc_type: str = 'lower') -> str:
+    """Normalise a label or a prediction the way TextZoom evaluates it.
+
+    NFKD-folds to ASCII, removes spaces, lowercases for ``'lower'`` and keeps
+    only the characters of the vocabulary.
+
+    Args:
+        text (str): Raw label or prediction.
+        voc_type (str): ``'lower'`` (digits + lowercase, the 37-class
+            setting), ``'upper'`` (digits + both cases) or ``'all'`` (digits,
+            letters and punctuation).
+
+    Returns:
+        str: The filtered text.
+    """
+    if voc_type not in _ALLOWED:
+        raise ValueError(f'voc_type must be one of {sorted(_ALLOWED)}, '
+                         f'got {voc_type!r}')
+    text = unicodedata.normalize('NFKD', text).encode('ascii', 'ignore')
+    text = text.decode('ascii').replace(' ', '')
+    if voc_type == 'lower':
+        text = text.lower()
+    allowed = _ALLOWED[voc_type]
+    return ''.join(c for c in text if c in allowed)
