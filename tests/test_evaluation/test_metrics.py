@@ -98,6 +98,10 @@ def test_judge_accuracy_runs_a_real_mmocr_recognizer():
     assert not judge.training
     assert all(not p.requires_grad for p in judge.parameters())
     assert judge.input_size == (100, 32) and judge.gray
+    keep = TextRecogJudge(CRNN_CFG, judge_input=dict(size=None))
+    assert keep.input_size is None and keep.gray
+    with pytest.raises(KeyError, match='judge_input'):
+        TextRecogJudge(CRNN_CFG, judge_input=dict(sizes=(1, 2)))
     texts = [s.pred_text.item for s in judge(
         torch.stack([s.pred_img for s in samples]))]
     expected = sum(t == 'abc' for t in texts) / 3

@@ -1,5 +1,8 @@
 from .base_text_sr import BaseTextSR
 from .bicubic import Bicubic
+from .c3stisr import C3STISR
+from .c3stisr_lm_pretrainer import C3LMPretrainer
+from .stirer import STIRER
 from .tsrn import TSRN
 
-__all__ = ['BaseTextSR', 'Bicubic', 'TSRN']
+__all__ = ['BaseTextSR', 'Bicubic', 'C3LMPretrainer', 'C3STISR', 'STIRER', 'TSRN']

@@ -1,5 +1,5 @@
 import copy
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -40,28 +40,34 @@ def build_recognizer(recognizer: Union[str, dict],
 class TextRecogJudge(nn.Module):
     """A frozen MMOCR recognizer that reads SR images (for evaluation).
 
-    Its input preparation (resize, gray) comes from ``judge_input`` in the
-    recognizer's config file unless given here; the recognizer's own data
-    preprocessor then normalises it.
+    Its input preparation (``size``: (W, H) to bicubic-resize to, None to
+    keep the SR size; ``gray``: one gray channel) comes from ``judge_input``
+    in the recognizer's config file, updated by ``judge_input`` given here;
+    the recognizer's own data preprocessor then normalises it.
 
     Args:
         recognizer (str | dict): Recognizer config file or model dict.
         checkpoint (str, optional): Recognizer weights. None leaves random
             weights (for smoke tests only).
-        input_size (Sequence[int], optional): (W, H) to resize SR images to.
-        gray (bool, optional): Feed one gray channel.
+        judge_input (dict, optional): Overrides of the config's
+            ``judge_input``, e.g. ``dict(size=None)`` to read 128x32 SR
+            images as STIRER's ``test.py`` does.
     """
 
     def __init__(self,
                  recognizer: Union[str, dict],
                  checkpoint: Optional[str] = None,
-                 input_size: Optional[Sequence[int]] = None,
-                 gray: Optional[bool] = None) -> None:
+                 judge_input: Optional[dict] = None) -> None:
         super().__init__()
         self.recognizer, cfg_input = build_recognizer(recognizer, checkpoint)
-        self.input_size = input_size if input_size is not None else \
-            cfg_input.get('size')
-        self.gray = gray if gray is not None else cfg_input.get('gray', False)
+        cfg_input.update(judge_input or {})
+        unknown = set(cfg_input) - {'size', 'gray'}
+        if unknown:
+            raise KeyError(f'unknown judge_input keys {sorted(unknown)}; '
+                           "expected 'size' and 'gray'")
+        size = cfg_input.get('size')
+        self.input_size = tuple(size) if size is not None else None
+        self.gray = bool(cfg_input.get('gray', False))
         self.recognizer.requires_grad_(False)
         self.eval()
 

@@ -1,4 +1,10 @@
+from .distillation_loss import DistillationLoss
 from .gradient_profile_loss import GradientProfileLoss, gradient_map
+from .text_ctc_loss import TextCTCLoss
+from .text_focus_loss import TextFocusLoss
 from .text_image_loss import TextImageLoss
 
-__all__ = ['GradientProfileLoss', 'TextImageLoss', 'gradient_map']
+__all__ = [
+    'DistillationLoss', 'GradientProfileLoss', 'TextCTCLoss', 'TextFocusLoss',
+    'TextImageLoss', 'gradient_map'
+]

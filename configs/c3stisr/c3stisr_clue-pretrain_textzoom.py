@@ -1,0 +1,8 @@
+# Stage 2 of C3-STISR's multi-stage training: the recognition and visual
+# clue extraction modules (and the backbone) are trained without the
+# linguistic clue; stage 3 (c3stisr_triple-clue_joint-finetune_textzoom.py)
+# starts from the result.
+_base_ = ['c3stisr_triple-clue_textzoom.py']
+
+model = dict(clue_generator=dict(linguistic=None), linguistic_loss=None)
+train_cfg = dict(max_epochs=100)

@@ -1,0 +1,40 @@
+# Stage 2 (train_ft.py): fine-tuning on TextZoom train1 + train2 from the
+# stage-1 weights (model.checkpoint, loaded strictly), batch 48, 500 epochs,
+# AdamW 5e-5 with the SR heads at 1e-3, learning rate halved after epoch
+# 201, the text focus loss as the pixel loss of every step.
+# The text focus loss needs Scene Text Telescope's recognizer and confusion
+# table: set model.img_loss.recognizer_checkpoint=.../pretrain_transformer.pth
+# and model.img_loss.confusion_file=.../confuse.pkl; without them only its
+# MSE term is used (a warning says so).
+_base_ = ['stirer_stage1_synth-mjst.py']
+
+model = dict(checkpoint='checkpoints/stirer_stage1.pth',
+             img_loss=dict(_delete_=True,
+                           type='TextFocusLoss',
+                           recognizer_checkpoint=None,
+                           confusion_file=None))
+
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=48,
+    num_workers=16,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='ConcatDataset',
+                 datasets=[
+                     dict(type='TextZoomDataset',
+                          data_root=f'data/textzoom/{split}',
+                          max_len=20,
+                          pipeline={{_base_.textzoom_train_pipeline}})
+                     for split in ('train1', 'train2')
+                 ]))
+
+optim_wrapper = dict(
+    optimizer=dict(lr=5e-5),
+    paramwise_cfg=dict(custom_keys=dict(upsample=dict(lr_mult=20.),
+                                        conv_after_body=dict(lr_mult=20.))))
+train_cfg = dict(max_epochs=500)
+param_scheduler = [
+    dict(type='MultiStepLR', milestones=[201], gamma=0.5, by_epoch=True)
+]
+default_hooks = dict(logger=dict(interval=10))

@@ -1,0 +1,34 @@
+# The authors' release weights on the TextZoom test subsets, as test.py
+# prints them: per step k = 0..3 the word accuracy of the model's own
+# reading (CTC for the three stages, T5 for the last), PSNR and SSIM of the
+# unclamped SR images; the CRNN judge on the final SR image converted to
+# gray at 128x32 (test.py does not resize: judge_input size=None). Each per subset (easy / medium / hard) and over all samples
+# (avg/...).
+#   python tools/test.py configs/stirer/stirer_textzoom_test.py
+# expects checkpoints/STIRER_Final_Release.pth (the authors' plain state
+# dict, loaded strictly) and checkpoints/crnn_textzoom_mmocr.pth (crnn.pth
+# converted by tools/model_converters/crnn_official_to_mmocr.py).
+_base_ = [
+    '_base_stirer.py',
+    '../_base_/datasets/textzoom.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(checkpoint='checkpoints/STIRER_Final_Release.pth',
+             clip_pred=False)
+
+train_dataloader = None
+val_dataloader = None
+val_evaluator = None
+test_cfg = dict(type='TestLoop')
+test_evaluator = dict(metrics=[
+    dict(type=t, step=k) for k in range(4)
+    for t in ('TextAccuracy', 'PSNR', 'SSIM')
+] + [
+    dict(type='JudgeAccuracy',
+         judges=dict(
+             crnn=dict(type='TextRecogJudge',
+                       recognizer='{{fileDirname}}/../judges/crnn_textzoom.py',
+                       checkpoint='checkpoints/crnn_textzoom_mmocr.pth',
+                       judge_input=dict(size=None))))
+])
