@@ -1,8 +1,9 @@
 """Scene text image super-resolution for MMOCR.
 
 Importing the package registers its datasets, transforms, models, metrics,
-evaluators and engine helpers into MMOCR's registries.
+evaluators and visualizers into MMOCR's registries.
 """
-from . import datasets, engine, evaluation, models, structures  # noqa: F401
+from . import (apis, datasets, engine, evaluation, models,  # noqa: F401
+               structures, visualization)
 
 __version__ = '0.1.0'

@@ -2,7 +2,11 @@ from .base_text_sr import BaseTextSR
 from .bicubic import Bicubic
 from .c3stisr import C3STISR
 from .c3stisr_lm_pretrainer import C3LMPretrainer
+from .sr_recognizer_cascade import SRRecognizerCascade
 from .stirer import STIRER
 from .tsrn import TSRN
 
-__all__ = ['BaseTextSR', 'Bicubic', 'C3LMPretrainer', 'C3STISR', 'STIRER', 'TSRN']
+__all__ = [
+    'BaseTextSR', 'Bicubic', 'C3LMPretrainer', 'C3STISR',
+    'SRRecognizerCascade', 'STIRER', 'TSRN'
+]

@@ -1,0 +1,2 @@
+# abinet-vision reading MMOCR's test crops made 64x16 (no SR front end).
+_base_ = ['_base_abinet-vision.py', '_base_ocrdataset.py']

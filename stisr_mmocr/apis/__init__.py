@@ -1,0 +1,3 @@
+from .textsr_inferencer import TextSRInferencer
+
+__all__ = ['TextSRInferencer']

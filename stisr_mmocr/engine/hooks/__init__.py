@@ -1,0 +1,3 @@
+from .textsr_visualization_hook import TextSRVisualizationHook
+
+__all__ = ['TextSRVisualizationHook']

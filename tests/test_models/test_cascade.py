@@ -1,0 +1,384 @@
+"""SRRecognizerCascade: recognizer input, freezing, training through a frozen
+recognizer, and tools/train.py + tools/test.py on TextZoom LMDBs and on an
+MMOCR OCRDataset (JSON + PNG files)."""
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import lmdb
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.structures import LabelData
+from mmocr.registry import MODELS
+
+import stisr_mmocr  # noqa: F401
+from stisr_mmocr.models.editors.sr_recognizer_cascade import \
+    recog_input_from_pipeline
+from stisr_mmocr.structures import TextSRDataSample
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CRNN = osp.join(ROOT, 'configs', 'judges', 'crnn_textzoom.py')
+SMALL_TSRN = dict(type='TSRN', num_blocks=1, hidden_channels=16)
+# the same in a child config, replacing the base config's file path
+SMALL_TSRN_CFG = "dict(_delete_=True, type='TSRN', num_blocks=1, " \
+    'hidden_channels=16)'
+DICT = dict(
+    type='Dictionary',
+    dict_file=osp.join(ROOT, 'configs', 'judges', 'dicts',
+                       'lower_english_digits.txt'),
+    with_start=True,
+    with_end=True,
+    same_start_end=True,
+    with_padding=True)
+# A tiny SATRN: an attention decoder whose loss needs its training branch.
+TINY_SATRN = dict(
+    type='SATRN',
+    backbone=dict(type='ShallowCNN', input_channels=3, hidden_dim=32),
+    encoder=dict(
+        type='SATRNEncoder',
+        n_layers=1,
+        n_head=2,
+        d_k=16,
+        d_v=16,
+        d_model=32,
+        n_position=100,
+        d_inner=64,
+        dropout=0.5),
+    decoder=dict(
+        type='NRTRDecoder',
+        n_layers=1,
+        d_embedding=32,
+        n_head=2,
+        d_model=32,
+        d_inner=64,
+        d_k=16,
+        d_v=16,
+        dropout=0.5,
+        module_loss=dict(
+            type='CEModuleLoss', flatten=True, ignore_first_char=True),
+        dictionary=DICT,
+        max_seq_len=8,
+        postprocessor=dict(type='AttentionPostprocessor')),
+    data_preprocessor=dict(
+        type='TextRecogDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375]))
+
+
+@pytest.fixture(autouse=True)
+def mmocr_scope():
+    init_default_scope('mmocr')
+
+
+def batch(n=3, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    hr = torch.rand(n, 4, 32, 128, generator=gen)
+    samples = []
+    for img, text in zip(hr, ['hello', 'world', 'text42', 'abc'][:n]):
+        sample = TextSRDataSample()
+        sample.gt_img = img
+        sample.gt_text = LabelData(item=text)
+        samples.append(sample)
+    return torch.nn.functional.avg_pool2d(hr, 2), samples
+
+
+def build(**kwargs):
+    cfg = dict(type='SRRecognizerCascade', recognizer=CRNN)
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def test_recog_input_from_mmocr_pipelines():
+    load, ann = dict(type='LoadImageFromFile'), dict(type='LoadOCRAnnotations')
+    pack = dict(type='PackTextRecogInputs')
+    crnn = recog_input_from_pipeline([
+        dict(type='LoadImageFromFile', color_type='grayscale'),
+        dict(
+            type='RescaleToHeight', height=32, min_width=32, width_divisor=16),
+        ann, pack
+    ])
+    assert crnn == dict(
+        gray=True, height=32, min_width=32, max_width=None, width_divisor=16)
+    abinet = recog_input_from_pipeline(
+        [load, dict(type='Resize', scale=(128, 32)), ann, pack])
+    assert abinet == dict(gray=False, size=(128, 32))
+    nrtr = recog_input_from_pipeline([
+        load,
+        dict(
+            type='RescaleToHeight',
+            height=32,
+            min_width=32,
+            max_width=160,
+            width_divisor=16),
+        dict(type='PadToWidth', width=160), ann, pack
+    ])
+    assert nrtr['pad_width'] == 160 and nrtr['max_width'] == 160
+    with pytest.raises(ValueError, match='keeps the ratio'):
+        recog_input_from_pipeline(
+            [load, dict(type='Resize', scale=(128, 32), keep_ratio=True)])
+    with pytest.raises(ValueError, match='RandomRotate'):
+        recog_input_from_pipeline([load, dict(type='RandomRotate')])
+
+
+def test_recognizer_input_follows_the_recognizer_config():
+    # crnn_textzoom.py: judge_input = 100x32 gray; its preprocessor / 255
+    model = build(sr=dict(type='Bicubic'))
+    assert model.recog_input == dict(size=(100, 32), gray=True)
+    sr = torch.rand(2, 4, 32, 128)
+    x, samples = model.to_recog_inputs(sr)
+    assert x.shape == (2, 1, 32, 100)
+    gray = torch.nn.functional.interpolate(
+        sr[:, :3], size=(32, 100), mode='bicubic', align_corners=False)
+    gray = (gray * torch.tensor([.299, .587, .114]).view(1, 3, 1, 1)).sum(1)
+    assert torch.allclose(x[:, 0], gray, atol=1e-5)
+    # an MMOCR-style rescale to height 32 + pad to width 160 (as NRTR)
+    model = build(
+        sr=dict(type='Bicubic'),
+        recog_input=dict(
+            height=32,
+            min_width=32,
+            max_width=160,
+            width_divisor=16,
+            pad_width=160))
+    x, samples = model.to_recog_inputs(torch.rand(2, 4, 16, 64))
+    assert x.shape == (2, 3, 32, 160)
+    assert samples[0].valid_ratio == pytest.approx(128 / 160)
+    assert (x[..., 128:] == 0).all()
+
+
+def test_predict_reads_exactly_pred_img_like_the_judge():
+    model = build(sr=SMALL_TSRN)
+    model.eval()
+    lr, samples = batch()
+    with torch.no_grad():
+        out = model(lr, samples, mode='predict')
+    assert out[0].pred_img.shape == (4, 32, 128)
+    assert 0 <= out[0].pred_img.min() and out[0].pred_img.max() <= 1
+    assert isinstance(out[0].pred_text.item, str)
+    assert len(out[0].pred_text.score) == len(out[0].pred_text.item)
+    # the judge of the metrics, with the same weights, reads the same text
+    judge = MODELS.build(dict(type='TextRecogJudge', recognizer=CRNN))
+    judge.recognizer.load_state_dict(model.recognizer.state_dict())
+    reads = judge(torch.stack([s.pred_img for s in out]))
+    assert [r.pred_text.item for r in reads] == \
+        [s.pred_text.item for s in out]
+    # without an SR model the recognizer reads the LR input
+    no_sr = build()
+    no_sr.eval()
+    with torch.no_grad():
+        out = no_sr.predict(lr)
+    assert 'pred_img' not in out[0] and 'pred_text' in out[0]
+
+
+def test_frozen_recognizer_trains_the_sr_model():
+    model = build(
+        sr=SMALL_TSRN,
+        pixel_loss=dict(
+            type='TextImageLoss', mse_weight=1., gradient_weight=0.))
+    model.train()
+    assert model.sr.training and not model.recognizer.training
+    assert not any(p.requires_grad for p in model.recognizer.parameters())
+    buffers = {k: v.clone() for k, v in model.recognizer.state_dict().items()}
+    lr, samples = batch()
+    losses = model(lr, samples, mode='loss')
+    assert set(losses) == {'loss_ctc', 'loss_pixel'}
+    sum(losses.values()).backward()
+    assert all(p.grad is not None for p in model.sr.parameters()
+               if p.requires_grad)
+    assert all(p.grad is None for p in model.recognizer.parameters())
+    # BN statistics of the frozen recognizer are untouched
+    for k, v in model.recognizer.state_dict().items():
+        assert torch.equal(v, buffers[k]), k
+
+
+def test_frozen_attention_recognizer_loss_is_deterministic():
+    model = build(sr=SMALL_TSRN, recognizer=TINY_SATRN)
+    model.train()
+    lr, samples = batch()
+    first = model.loss(lr, samples)['loss_ce']
+    second = model.loss(lr, samples)['loss_ce']
+    assert torch.isfinite(first).all() and torch.equal(first, second)
+    first.mean().backward()
+    assert model.sr.block1[0].weight.grad.abs().sum() > 0
+    # back in eval mode the decoder decodes (no targets needed)
+    model.eval()
+    with torch.no_grad():
+        assert 'pred_text' in model.predict(lr)[0]
+
+
+def test_parts_load_from_a_cascade_checkpoint(tmp_path):
+    trained = build(sr=SMALL_TSRN)
+    torch.save(dict(state_dict=trained.state_dict()), tmp_path / 'c.pth')
+    torch.save(dict(state_dict=trained.sr.state_dict()), tmp_path / 'sr.pth')
+    for sr_ckpt in ('c.pth', 'sr.pth'):
+        model = build(
+            sr=SMALL_TSRN,
+            sr_checkpoint=str(tmp_path / sr_ckpt),
+            recognizer_checkpoint=str(tmp_path / 'c.pth'))
+        for k, v in trained.state_dict().items():
+            assert torch.equal(model.state_dict()[k], v), k
+    with pytest.raises(RuntimeError, match='size mismatch|Missing'):
+        build(sr=dict(type='TSRN', num_blocks=2),
+              sr_checkpoint=str(tmp_path / 'sr.pth'))
+
+
+def test_freezing_options():
+    model = build(sr=SMALL_TSRN, freeze_sr=True, freeze_recognizer=False)
+    model.train()
+    assert not model.sr.training and model.recognizer.training
+    lr, samples = batch()
+    assert not model.super_resolve(lr).requires_grad
+    model.loss(lr, samples)['loss_ctc'].backward()
+    assert all(p.grad is None for p in model.sr.parameters())
+    assert all(p.grad is not None for p in model.recognizer.parameters())
+    both = build(sr=SMALL_TSRN, freeze_sr=True)
+    with pytest.raises(RuntimeError, match='both'):
+        both.loss(lr, samples)
+    with pytest.raises(ValueError, match='pixel_loss'):
+        build(pixel_loss=dict(type='TextImageLoss'))
+
+
+# ---------------------------------------------------------------------------
+# tools/train.py and tools/test.py, as a user runs them
+# ---------------------------------------------------------------------------
+
+
+def run(args):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run(
+        [sys.executable] + args,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def last_metrics(work_dir):
+    files = sorted(glob.glob(osp.join(work_dir, '*', '*.json')))
+    assert files, f'no json log under {work_dir}'
+    with open(files[-1]) as f:
+        return json.loads(f.readlines()[-1])
+
+
+def write_config(path, base, body):
+    path.write_text(f"_base_ = ['{osp.join(ROOT, base)}']\n{body}")
+    return str(path)
+
+
+def data_options(root, keys=('train', 'val', 'test'), num_test=4):
+    """--cfg-options pointing the synthetic TextZoom configs at ``root``
+    (``num_test`` samples per test subset), without worker processes."""
+    splits = dict(
+        train=['train1', 'train2'],
+        val=[f'test/{s}' for s in ('easy', 'medium', 'hard')])
+    splits['test'] = splits['val']
+    opts = []
+    for key in keys:
+        opts += [
+            f'{key}_dataloader.num_workers=0',
+            f'{key}_dataloader.persistent_workers=False',
+            f'{key}_dataloader.batch_size=4'
+        ]
+        for i, split in enumerate(splits[key]):
+            prefix = f'{key}_dataloader.dataset.datasets.{i}'
+            opts.append(f'{prefix}.data_root={root}/{split}')
+            if key != 'train':
+                opts.append(f'{prefix}.indices={num_test}')
+    return opts
+
+
+def test_train_frozen_recognizer_then_test_on_textzoom(synthetic_textzoom,
+                                                       tmp_path):
+    init_default_scope('mmocr')
+    sr = MODELS.build(SMALL_TSRN)
+    recognizer = build().recognizer
+    torch.save(dict(state_dict=sr.state_dict()), tmp_path / 'sr.pth')
+    torch.save(dict(state_dict=recognizer.state_dict()), tmp_path / 'crnn.pth')
+    train_cfg = write_config(
+        tmp_path / 'train.py',
+        'configs/cascade/tsrn_crnn_synthetic-textzoom_train.py',
+        f"model = dict(sr={SMALL_TSRN_CFG}, "
+        f"sr_checkpoint='{tmp_path}/sr.pth', "
+        f"recognizer_checkpoint='{tmp_path}/crnn.pth')\n"
+        'train_cfg = dict(max_iters=3, val_interval=100)\n'
+        'default_hooks = dict(checkpoint=dict(interval=3))\n')
+    work = str(tmp_path / 'train')
+    run(['tools/train.py', train_cfg, '--work-dir', work, '--cfg-options'] +
+        data_options(synthetic_textzoom))
+    trained = torch.load(
+        osp.join(work, 'iter_3.pth'), map_location='cpu',
+        weights_only=False)['state_dict']
+    for k, v in recognizer.state_dict().items():
+        assert torch.equal(trained[f'recognizer.{k}'], v), k
+    changed = [
+        k for k, v in sr.state_dict().items()
+        if v.is_floating_point() and not torch.equal(trained[f'sr.{k}'], v)
+    ]
+    assert 'block1.0.weight' in changed and len(changed) > 10
+
+    # the shipped TextZoom test config, on the trained cascade
+    test_cfg = write_config(
+        tmp_path / 'test.py', 'configs/cascade/tsrn_crnn_textzoom.py',
+        f"model = dict(sr={SMALL_TSRN_CFG}, recognizer_checkpoint=None)\n")
+    work = str(tmp_path / 'test')
+    run([
+        'tools/test.py', test_cfg,
+        osp.join(tmp_path, 'train', 'iter_3.pth'), '--work-dir', work,
+        '--show-dir', 'pictures', '--cfg-options'
+    ] + data_options(synthetic_textzoom, ('test', )))
+    metrics = last_metrics(work)
+    for subset in ('easy', 'medium', 'hard', 'avg'):
+        assert 5 < metrics[f'{subset}/PSNR'] < 60
+        assert 0 <= metrics[f'{subset}/recog/word_acc_ignore_case_symbol'] \
+            <= 1
+        assert 0 <= metrics[f'{subset}/recog/char_recall'] <= 1
+    pictures = glob.glob(osp.join(work, '*', 'pictures', '*.png'))
+    assert len(pictures) == 12
+    assert any(p.endswith('easy_000000001.png') for p in pictures)
+    assert cv2.imread(pictures[0]).shape[1] == 6 + 3 * (256 + 6)
+
+
+def test_test_on_mmocr_ocrdataset(synthetic_textzoom, tmp_path):
+    """A tiny OCRDataset: MMOCR's JSON annotations + PNG crops."""
+    data = tmp_path / 'ocr'
+    os.makedirs(data / 'imgs')
+    data_list = []
+    env = lmdb.open(
+        osp.join(synthetic_textzoom, 'test', 'easy'),
+        readonly=True,
+        lock=False)
+    with env.begin() as txn:
+        for i in range(1, 7):
+            name = f'imgs/word_{i}.png'
+            (data / name).write_bytes(txn.get(b'image_hr-%09d' % i))
+            text = txn.get(b'label-%09d' % i).decode()
+            data_list.append(dict(img_path=name, instances=[dict(text=text)]))
+    env.close()
+    (data / 'textrecog_test.json').write_text(
+        json.dumps(
+            dict(
+                metainfo=dict(
+                    dataset_type='TextRecogDataset', task_name='textrecog'),
+                data_list=data_list)))
+    cfg = write_config(
+        tmp_path / 'ocr.py', 'configs/cascade/tsrn_crnn_ocrdataset.py',
+        f"model = dict(sr={SMALL_TSRN_CFG}, recognizer_checkpoint=None)\n"
+        "test_dataloader = dict(num_workers=0, persistent_workers=False, "
+        "dataset=dict(datasets=[dict(type='OCRDataset', "
+        f"data_root='{data}', ann_file='textrecog_test.json', "
+        "test_mode=True)]))\n"
+        "test_evaluator = dict(dataset_prefixes=['tiny'])\n"
+        'val_dataloader = test_dataloader\nval_evaluator = test_evaluator\n')
+    work = str(tmp_path / 'work')
+    run(['tools/test.py', cfg, '--work-dir', work])
+    metrics = last_metrics(work)
+    for key in ('word_acc', 'word_acc_ignore_case_symbol', 'char_recall',
+                'char_precision'):
+        assert 0 <= metrics[f'tiny/recog/{key}'] <= 1

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# STIRER throughput of this code base against the authors' code, in one run
+# on one machine (these machines are noisy: only ratios from one run count).
+#
+# 1. The official model is built with torch.manual_seed(0), exactly as
+#    ../shared/bench/official_stirer.py builds it, and its state dict is
+#    saved, so both sides run the same weights (and so decode texts of the
+#    same lengths).
+# 2. official_stirer.py times the authors' inference (SR + CTC steps + T5
+#    generate) and training step (their losses, AdamW).
+# 3. tools/analysis_tools/benchmark.py times ours from CONFIG with those
+#    weights at the same batch sizes and device.
+# 4. The figures of both sides and the ratios ours / official are printed;
+#    the raw JSON of each side stays in BENCH_OUT.
+#
+# Needs a checkout of zhaominyiz/STIRER in a git-ignored folder (default
+# third_party/STIRER; commit none of it) and timm + transformers
+# (requirements/tests.txt).
+#
+# usage: [STIRER_REF=third_party/STIRER] [DEV=cpu|cuda] [INFER_B=64]
+#        [TRAIN_B=48] [N_IT=10] [PYTHON=.venv/bin/python]
+#        [OFFICIAL_BENCH=../shared/bench/official_stirer.py]
+#        [BENCH_OUT=work_dirs/bench_vs_official]
+#        bash tools/analysis_tools/bench_vs_official.sh [CONFIG]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+config=${1:-configs/stirer/stirer_stage1_synth-mjst.py}
+py=${PYTHON:-.venv/bin/python}
+export STIRER_REF=${STIRER_REF:-third_party/STIRER}
+export DEV=${DEV:-cpu}
+export INFER_B=${INFER_B:-64}
+export TRAIN_B=${TRAIN_B:-48}
+export N_IT=${N_IT:-10}
+official=${OFFICIAL_BENCH:-../shared/bench/official_stirer.py}
+out=${BENCH_OUT:-work_dirs/bench_vs_official}
+
+if [ ! -f "$STIRER_REF/model/stirer.py" ]; then
+  echo "no official STIRER checkout at STIRER_REF=$STIRER_REF; make one" \
+    "(git-ignored, never committed), e.g.:" >&2
+  echo "  git clone https://github.com/zhaominyiz/STIRER.git $STIRER_REF" >&2
+  exit 1
+fi
+[ -f "$official" ] || { echo "official benchmark not found: $official" >&2; exit 1; }
+mkdir -p "$out"
+
+# Same construction and seed as official_stirer.py's build().
+"$py" - "$out/official_seed0.pth" <<'PY'
+import os, sys
+import torch
+sys.path.insert(0, os.environ['STIRER_REF'])
+from model.stirer import STIRER
+torch.manual_seed(0)
+model = STIRER(upscale=2, img_size=(16, 64), window_size=(16, 2), img_range=1.,
+               depths=[4, 5, 6], embed_dim=48, num_heads=[6, 6, 6], mlp_ratio=2,
+               upsampler='pixelshuffledirect', is_eval=False)
+torch.save(model.state_dict(), sys.argv[1])
+PY
+
+echo "[bench] official: $official (DEV=$DEV INFER_B=$INFER_B TRAIN_B=$TRAIN_B N_IT=$N_IT)" >&2
+"$py" "$official" > "$out/official.json"
+cat "$out/official.json" >&2
+
+: > "$out/ours.jsonl"
+for mode in infer train; do
+  if [ $mode = infer ]; then batches=$INFER_B; else batches=$TRAIN_B; fi
+  for b in ${batches//,/ }; do
+    echo "[bench] ours: $config --mode $mode --batch-size $b" >&2
+    "$py" tools/analysis_tools/benchmark.py "$config" --mode $mode \
+      --batch-size "$b" --device "$DEV" --iters "$N_IT" \
+      --cfg-options model.checkpoint="$out/official_seed0.pth" \
+      | tee -a "$out/ours.jsonl" >&2
+  done
+done
+
+"$py" - "$out/official.json" "$out/ours.jsonl" <<'PY'
+import json, sys
+official = json.load(open(sys.argv[1]))
+ours = [json.loads(line) for line in open(sys.argv[2])]
+
+
+def mib(value):
+    return '-' if value is None else f'{value:.0f}'
+
+
+print(f"device {official['device']}, torch {official['torch']}")
+print(f"{'step':<12}{'official img/s':>16}{'ours img/s':>12}{'ratio':>8}"
+      f"{'official MiB':>14}{'ours MiB':>10}")
+ratios = {}
+for r in ours:
+    key = f"{r['mode']}_b{r['batch_size']}"
+    off = official[f'{key}_img_s']
+    ratios[key] = round(r['img_per_s'] / off, 3)
+    print(f"{key:<12}{off:>16.2f}{r['img_per_s']:>12.2f}{ratios[key]:>7.2f}x"
+          f"{mib(official[f'{key}_peak_MiB']):>14}{mib(r['peak_mem_mib']):>10}")
+for key in sorted(k for k in official if k.endswith('_generate_share')):
+    print(f'official {key}: {official[key]:.2f}')
+print(json.dumps(dict(ratios=ratios, official=official, ours=ours)))
+PY
