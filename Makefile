@@ -1,7 +1,7 @@
 # Two entry points; both set up the project virtualenv first (idempotent).
 PY := .venv/bin/python
 
-.PHONY: setup setup-tests demo test
+.PHONY: setup setup-tests demo test bench-vs-official
 
 setup:
 	bash tools/setup_env.sh
@@ -14,3 +14,6 @@ demo: setup
 
 test: setup-tests
 	$(PY) -m pytest tests -q -p no:cacheprovider --timeout=900
+
+bench-vs-official: setup-tests
+	bash tools/analysis_tools/bench_vs_official.sh
