@@ -17,7 +17,11 @@ default_hooks = dict(
         rule='greater',
         max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Off by default; `tools/test.py --show-dir DIR` turns it on and writes
+    # one LR | SR | HR picture per test sample.
+    visualization=dict(type='TextSRVisualizationHook', enable=False),
 )
+visualizer = dict(type='TextSRLocalVisualizer', name='visualizer')
 log_processor = dict(type='LogProcessor', window_size=10, by_epoch=True)
 log_level = 'INFO'
 load_from = None

@@ -1,11 +1,7 @@
-# Runtime shared by the SR + recognizer cascades. `tools/test.py --show-dir`
-# enables the visualization hook: one LR | SR | HR picture per sample.
+# Runtime shared by the SR + recognizer cascades.
 _base_ = ['../_base_/default_runtime.py']
 
-visualizer = dict(type='TextSRLocalVisualizer', name='visualizer')
-default_hooks = dict(
-    checkpoint=dict(save_best=None),
-    visualization=dict(type='TextSRVisualizationHook', enable=False))
+default_hooks = dict(checkpoint=dict(save_best=None))
 
 text_metrics = [
     dict(

@@ -1,4 +1,4 @@
-# crnn reading the TextZoom LR images directly (no SR front end).
+# MMOCR's CRNN reading the TextZoom LR images directly (no SR front end).
 _base_ = ['_base_crnn.py', '_base_textzoom.py']
 
 test_evaluator = dict(metrics=_base_.text_metrics)

@@ -1,4 +1,4 @@
-# nrtr reading the TextZoom LR images directly (no SR front end).
+# MMOCR's NRTR reading the TextZoom LR images directly (no SR front end).
 _base_ = ['_base_nrtr.py', '_base_textzoom.py']
 
 test_evaluator = dict(metrics=_base_.text_metrics)

@@ -1,4 +1,4 @@
-# TSRN in front of abinet-vision on MMOCR's test sets, crops made 64x16.
+# TSRN in front of MMOCR's ABINet-vision on MMOCR's test sets (crops 64x16).
 # Pass the TSRN weights: --cfg-options model.sr_checkpoint=PATH.
 _base_ = ['_base_abinet-vision.py', '_base_ocrdataset.py']
 

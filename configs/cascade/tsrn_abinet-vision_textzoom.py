@@ -1,4 +1,4 @@
-# TSRN in front of abinet-vision on the TextZoom test subsets.
+# TSRN in front of MMOCR's ABINet-vision on the TextZoom test subsets.
 # Pass the TSRN weights: --cfg-options model.sr_checkpoint=PATH.
 _base_ = ['_base_abinet-vision.py', '_base_textzoom.py']
 

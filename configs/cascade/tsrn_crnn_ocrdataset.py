@@ -1,4 +1,4 @@
-# TSRN in front of crnn on MMOCR's test sets, crops made 64x16.
+# TSRN in front of MMOCR's CRNN on MMOCR's test sets, crops made 64x16.
 # Pass the TSRN weights: --cfg-options model.sr_checkpoint=PATH.
 _base_ = ['_base_crnn.py', '_base_ocrdataset.py']
 

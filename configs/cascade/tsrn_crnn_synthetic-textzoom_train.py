@@ -1,6 +1,7 @@
 # TSRN trained through a frozen CRNN on the generated synthetic TextZoom: the
-# CRNN's CTC loss on the SR output plus TSRN's pixel loss against HR. The CRNN
-# is the one configs/judges/crnn_synthetic-textzoom_train.py trains.
+# CRNN's CTC loss on the SR output (x 0.01: unweighted, it swamps the pixel
+# loss from a random start) plus TSRN's pixel loss against HR. The CRNN is the
+# one configs/judges/crnn_synthetic-textzoom_train.py trains.
 _base_ = ['../_base_/datasets/synthetic_textzoom.py', '_base_cascade.py']
 
 model = dict(
@@ -11,6 +12,7 @@ model = dict(
     'iter_1200.pth',
     freeze_sr=False,
     freeze_recognizer=True,
+    recog_loss_weight=0.01,
     pixel_loss=dict(type='TextImageLoss', mse_weight=1., gradient_weight=1e-4))
 
 val_evaluator = dict(metrics=_base_.image_metrics + _base_.text_metrics)
@@ -19,7 +21,7 @@ test_evaluator = val_evaluator
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999)))
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=300, val_interval=300)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=1200, val_interval=1200)
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
 default_hooks = dict(
     logger=dict(interval=50), checkpoint=dict(by_epoch=False, interval=300))

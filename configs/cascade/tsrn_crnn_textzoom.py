@@ -1,4 +1,4 @@
-# TSRN in front of crnn on the TextZoom test subsets.
+# TSRN in front of MMOCR's CRNN on the TextZoom test subsets.
 # Pass the TSRN weights: --cfg-options model.sr_checkpoint=PATH.
 _base_ = ['_base_crnn.py', '_base_textzoom.py']
 

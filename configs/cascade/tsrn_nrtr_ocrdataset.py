@@ -1,4 +1,4 @@
-# TSRN in front of nrtr on MMOCR's test sets, crops made 64x16.
+# TSRN in front of MMOCR's NRTR on MMOCR's test sets, crops made 64x16.
 # Pass the TSRN weights: --cfg-options model.sr_checkpoint=PATH.
 _base_ = ['_base_nrtr.py', '_base_ocrdataset.py']
 

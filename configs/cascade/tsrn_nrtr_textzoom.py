@@ -1,4 +1,4 @@
-# TSRN in front of nrtr on the TextZoom test subsets.
+# TSRN in front of MMOCR's NRTR on the TextZoom test subsets.
 # Pass the TSRN weights: --cfg-options model.sr_checkpoint=PATH.
 _base_ = ['_base_nrtr.py', '_base_textzoom.py']
 

@@ -194,6 +194,9 @@ def test_frozen_recognizer_trains_the_sr_model():
     # BN statistics of the frozen recognizer are untouched
     for k, v in model.recognizer.state_dict().items():
         assert torch.equal(v, buffers[k]), k
+    model.recog_loss_weight = 0.5
+    assert torch.allclose(
+        model.loss(lr, samples)['loss_ctc'], losses['loss_ctc'] / 2)
 
 
 def test_frozen_attention_recognizer_loss_is_deterministic():

@@ -1,5 +1,5 @@
-"""tools/analysis_tools/recog_table.py: recognizer x (LR, Bicubic, SR) x
-word accuracy on TextZoom-layout test subsets."""
+"""tools/analysis_tools/recog_table.py: recognizer x (LR, Bicubic, SR, HR)
+x word accuracy on TextZoom-layout test subsets."""
 import json
 import os.path as osp
 
@@ -35,7 +35,7 @@ def test_table_rows_and_values(synthetic_textzoom, tmp_path):
     lines = table.splitlines()
     assert lines[0] == '| recognizer | input | easy | hard | avg |'
     assert [line.split(' | ')[1]
-            for line in lines[2:]] == ['LR', 'Bicubic', 'TSRN']
+            for line in lines[2:]] == ['LR', 'Bicubic', 'TSRN', 'HR']
     rows = json.loads(out.read_text())
     for row in rows:
         assert set(row['acc']) == {'easy', 'hard', 'avg'}

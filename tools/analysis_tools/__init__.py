@@ -1,0 +1,2 @@
+"""Analysis tools: throughput benchmark, synthetic study, recognition
+tables."""

@@ -4,7 +4,9 @@ Prints one table, recognizer x (LR, Bicubic, SR...) x word accuracy (%, after
 lowercasing and dropping symbols: MMOCR's ``WordMetric`` in mode
 ``ignore_case_symbol``) on the TextZoom-layout test subsets, each recognizer
 reading through :class:`SRRecognizerCascade` (so with its own input size and
-normalisation). LR: the recognizer reads the LR image; Bicubic: x2 bicubic.
+normalisation). LR: the recognizer reads the LR image; Bicubic: x2 bicubic;
+then each ``--sr`` model; HR: the recognizer reads the HR image (the upper
+bound).
 
 Usage:
     python tools/analysis_tools/recog_table.py \\
@@ -86,9 +88,14 @@ def load_batches(data_root: str, subsets: Sequence[str],
     return list(loader), loader.dataset.metainfo, len(loader.dataset)
 
 
-def word_accuracy(model_cfg: dict, batches: List[dict], metainfo: dict,
-                  size: int, subsets: Sequence[str]) -> Dict[str, float]:
-    """Word accuracy (%) of one cascade per subset and ``avg``."""
+def word_accuracy(model_cfg: dict,
+                  batches: List[dict],
+                  metainfo: dict,
+                  size: int,
+                  subsets: Sequence[str],
+                  read_hr: bool = False) -> Dict[str, float]:
+    """Word accuracy (%) of one cascade per subset and ``avg``; with
+    ``read_hr`` the HR images replace the LR inputs."""
     model = MODELS.build(model_cfg)
     model.eval()
     evaluator = EVALUATOR.build(
@@ -99,6 +106,8 @@ def word_accuracy(model_cfg: dict, batches: List[dict], metainfo: dict,
     evaluator.dataset_meta = metainfo
     for batch in batches:
         batch = copy.deepcopy(batch)
+        if read_hr:
+            batch['inputs'] = [s.gt_img for s in batch['data_samples']]
         evaluator.process(model.test_step(batch), batch)
     metrics = evaluator.evaluate(size)
     row = {s: 100 * metrics[f'{s}/{METRIC}'] for s in subsets}
@@ -128,6 +137,7 @@ def main(argv: Optional[Sequence[str]] = None) -> str:
     inputs = [('LR', None, None),
               ('Bicubic', dict(type='Bicubic', scale_factor=2), None)]
     inputs += [(s[0], s[1], s[2] if len(s) > 2 else None) for s in args.sr]
+    inputs.append(('HR', None, None))
     rows = []
     for rec in args.recognizer:
         for name, sr, sr_ckpt in inputs:
@@ -137,7 +147,8 @@ def main(argv: Optional[Sequence[str]] = None) -> str:
                 recognizer_checkpoint=rec[2] if len(rec) > 2 else None,
                 sr=sr,
                 sr_checkpoint=sr_ckpt)
-            acc = word_accuracy(cfg, batches, metainfo, size, args.subsets)
+            acc = word_accuracy(cfg, batches, metainfo, size, args.subsets,
+                                name == 'HR')
             rows.append(dict(recognizer=rec[0], input=name, acc=acc))
     table = format_table(rows, args.subsets)
     print(table)

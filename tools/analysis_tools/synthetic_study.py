@@ -38,6 +38,8 @@ import sys
 import time
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from mmengine.config import Config
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SUBSETS = ('easy', 'medium', 'hard')
 SLICES = SUBSETS + ('avg', )
@@ -184,7 +186,7 @@ def train_dataset(data_root: str, pipeline: list) -> dict:
         ])
 
 
-def test_dataset(data_root: str, size: StudySize, pipeline: list) -> dict:
+def eval_dataset(data_root: str, size: StudySize, pipeline: list) -> dict:
     """The three test subsets, cut to the study's sizes."""
     return dict(
         type='ConcatDataset',
@@ -201,6 +203,7 @@ def test_dataset(data_root: str, size: StudySize, pipeline: list) -> dict:
 
 def loader(dataset: dict, batch_size: int, workers: int,
            shuffle: bool) -> dict:
+    """A dataloader config without persistent workers."""
     return dict(
         batch_size=batch_size,
         num_workers=workers,
@@ -210,7 +213,8 @@ def loader(dataset: dict, batch_size: int, workers: int,
         dataset=dataset)
 
 
-def short_schedule(cfg, work_dir: str, iters: int, seed: int) -> None:
+def short_schedule(cfg: Config, work_dir: str, iters: int,
+                   seed: int) -> None:
     """Iteration-based training without validation, a constant learning
     rate and one checkpoint at the end."""
     cfg.work_dir = work_dir
@@ -244,7 +248,6 @@ def judge_cfg(checkpoint: Optional[str]) -> dict:
 def train_judge(data_root: str, size: StudySize, work_dir: str,
                 seed: int) -> str:
     """Train the CRNN judge on the HR images; returns its checkpoint."""
-    from mmengine.config import Config
     from mmengine.runner import Runner
     cfg = Config.fromfile(osp.join(ROOT, JUDGE_CONFIG))
     for i, split in enumerate(('train1', 'train2')):
@@ -277,13 +280,12 @@ def run_method(method: Method, data_root: str, size: StudySize,
                judge_checkpoint: str, work_dir: str,
                seed: int) -> Dict[str, float]:
     """Train (when it trains) and test one method; returns its metrics."""
-    from mmengine.config import Config
     from mmengine.runner import Runner
     cfg = Config.fromfile(osp.join(ROOT, method.config))
     pipeline = Config.fromfile(
         osp.join(ROOT, 'configs/_base_/datasets/textzoom_pipelines.py'))
     cfg.test_dataloader = loader(
-        test_dataset(data_root, size, pipeline.textzoom_test_pipeline),
+        eval_dataset(data_root, size, pipeline.textzoom_test_pipeline),
         size.test_batch, size.workers, False)
     cfg.test_cfg = dict(type='TestLoop')
     cfg.test_evaluator = evaluator_cfg(judge_checkpoint, method.reads_text)
@@ -311,14 +313,13 @@ def judge_on_hr(data_root: str, size: StudySize,
     """The judge's word accuracy on the HR images of the test subsets,
     through the same metric and evaluator as the methods."""
     import torch
-    from mmengine.config import Config
     from mmengine.runner import Runner
     from mmocr.registry import EVALUATOR, MODELS
     pipeline = Config.fromfile(
         osp.join(ROOT, 'configs/_base_/datasets/textzoom_pipelines.py'))
     dataloader = Runner.build_dataloader(
         loader(
-            test_dataset(data_root, size, pipeline.textzoom_test_pipeline),
+            eval_dataset(data_root, size, pipeline.textzoom_test_pipeline),
             size.test_batch, size.workers, False))
     evaluator = EVALUATOR.build(
         evaluator_cfg(judge_checkpoint, reads_text=False, images=False))
