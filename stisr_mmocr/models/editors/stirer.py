@@ -9,9 +9,9 @@ from mmengine.structures import LabelData
 from mmocr.registry import MODELS
 
 from stisr_mmocr.structures import TextSRDataSample, filter_text
-from ..layers.stirer import (RSTB, GruResidualBlock, PatchEmbed,
-                             T5EncoderDecoder, ViTEncoder, conv3_residual,
-                             upsample_one_step)
+from ..layers import RecurrentResidualBlock
+from ..layers.stirer import (RSTB, PatchEmbed, T5EncoderDecoder, ViTEncoder,
+                             conv3_residual, upsample_one_step)
 from ..losses.text_focus_loss import TextFocusLoss
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
 
@@ -130,7 +130,7 @@ class STIRER(BaseTextSR):
             for i, (depth, heads) in enumerate(zip(depths, num_heads))
         ])
         self.norm = nn.LayerNorm(embed_dim)
-        self.last_sr = GruResidualBlock(embed_dim + in_chans)
+        self.last_sr = RecurrentResidualBlock(embed_dim + in_chans, gru_bn=True)
         self.down_conv = nn.Conv2d(embed_dim + in_chans, embed_dim, 3, 1, 1)
         self.conv_after_body = conv3_residual(embed_dim)
         self.upsample = upsample_one_step(upscale, embed_dim, in_chans)

@@ -12,14 +12,19 @@ class RecurrentResidualBlock(nn.Module):
     conv-BN-Mish-conv-BN, then a BiGRU across the height (on the transposed
     map); with ``clue_channels > 0`` the clue map is concatenated to the
     residual at the channel dimension before that GRU (TPGSR / C3-STISR);
-    a second BiGRU along the width follows the residual sum.
+    a second BiGRU along the width follows the residual sum. STIRER uses
+    the same block with batch-normalised GRU projections.
 
     Args:
         channels (int): Feature channels.
         clue_channels (int): Channels of the guiding clue; 0 for plain TSRN.
+        gru_bn (bool): Batch norm after each GRU's 1x1 projection (STIRER).
     """
 
-    def __init__(self, channels: int, clue_channels: int = 0) -> None:
+    def __init__(self,
+                 channels: int,
+                 clue_channels: int = 0,
+                 gru_bn: bool = False) -> None:
         super().__init__()
         self.clue_channels = clue_channels
         self.conv1 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
@@ -27,8 +32,8 @@ class RecurrentResidualBlock(nn.Module):
         self.prelu = nn.Mish()
         self.conv2 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
         self.bn2 = nn.BatchNorm2d(channels)
-        self.gru1 = GruBlock(channels + clue_channels, channels)
-        self.gru2 = GruBlock(channels, channels)
+        self.gru1 = GruBlock(channels + clue_channels, channels, gru_bn)
+        self.gru2 = GruBlock(channels, channels, gru_bn)
 
     def forward(self,
                 x: torch.Tensor,

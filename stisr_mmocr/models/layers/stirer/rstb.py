@@ -5,7 +5,7 @@ from typing import Dict, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from .residual_block import GruResidualBlock
+from ..recurrent_residual_block import RecurrentResidualBlock
 from .swin import BasicLayer
 from .vit import ViTEncoder
 
@@ -79,7 +79,7 @@ class RSTB(nn.Module):
                                          mlp_ratio=mlp_ratio,
                                          drop_path=drop_path)
         self.conv = conv3_residual(dim)
-        self.gru = GruResidualBlock(dim)
+        self.gru = RecurrentResidualBlock(dim, gru_bn=True)
         self.vit = ViTEncoder(img_size=input_resolution,
                               patch_size=rec_patch_size,
                               in_chans=dim,

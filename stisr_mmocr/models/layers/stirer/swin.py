@@ -27,14 +27,37 @@ def window_partition(x: torch.Tensor, window_size: Tuple[int,
     return x.reshape(-1, wh * ww, c)
 
 
-def window_reverse(windows: torch.Tensor, window_size: Tuple[int, int], h: int,
-                   w: int) -> torch.Tensor:
-    """Inverse of :func:`window_partition`: (B * nW, wh * ww, C) ->
-    (B, H, W, C)."""
-    wh, ww = window_size
-    c = windows.shape[-1]
-    x = windows.view(-1, h // wh, w // ww, wh, ww, c).permute(0, 1, 3, 2, 4, 5)
-    return x.reshape(-1, h, w, c)
+def window_token_order(resolution: Tuple[int, int],
+                       window_size: Tuple[int, int],
+                       shift_size: Tuple[int, int]) -> torch.Tensor:
+    """Token indices of a (H, W) map, row-major, in the order of
+    :func:`window_partition` applied after ``torch.roll`` by
+    ``-shift_size``: gathering with it cuts shifted windows in one copy.
+
+    Returns:
+        torch.Tensor: (H * W, ) long.
+    """
+    h, w = resolution
+    grid = torch.arange(h * w).view(1, h, w, 1)
+    grid = torch.roll(grid, shifts=(-shift_size[0], -shift_size[1]),
+                      dims=(1, 2))
+    return window_partition(grid, window_size).flatten()
+
+
+class _GatherTokens(torch.autograd.Function):
+    """``x.index_select(1, order)`` for a permutation ``order``, whose
+    gradient is a gather with the inverse permutation (not a scatter)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, order: torch.Tensor,
+                inverse: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(inverse)
+        return x.index_select(1, order)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple:
+        (inverse, ) = ctx.saved_tensors
+        return grad.index_select(1, inverse), None, None
 
 
 class Mlp(nn.Module):
@@ -137,12 +160,19 @@ class WindowAttention(nn.Module):
         else:
             bias = bias.expand(num_windows, -1, -1, -1)
         bias = bias.reshape(1, num_windows * heads, n, n).to(qkv.dtype)
-        out = F.scaled_dot_product_attention(
-            qkv[0],
-            qkv[1],
-            qkv[2],
-            attn_mask=bias,
-            dropout_p=self.attn_drop if self.training else 0.)
+        q, k, v = qkv.unbind(0)
+        dropout = self.attn_drop if self.training else 0.
+        if (x.device.type == 'cpu' and torch.is_grad_enabled()
+                and bias.requires_grad):
+            # On the CPU, SDPA's fused kernel gives no gradient to the mask
+            # (our learned bias) and falls back to its math path, which adds
+            # whole-tensor NaN guards; this is that math without them.
+            attn = torch.matmul(q * q.shape[-1]**-0.5,
+                                k.transpose(-2, -1)).add_(bias).softmax(-1)
+            out = torch.matmul(F.dropout(attn, dropout), v)
+        else:
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=bias, dropout_p=dropout)
         out = out.view(b, num_windows, heads, n, c // heads)
         out = out.permute(0, 1, 3, 2, 4).reshape(bw, n, c)
         return self.proj_drop(self.proj(out))
@@ -226,24 +256,29 @@ class SwinTransformerBlock(nn.Module):
                                  self.shift_size) if min(
                                      self.shift_size) > 0 else None
         self.register_buffer('attn_mask', mask)
+        order = window_token_order(self.input_resolution, self.window_size,
+                                   self.shift_size)
+        self.register_buffer('token_order', order, persistent=False)
+        self.register_buffer(
+            'token_order_inverse', torch.argsort(order), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, H * W, C) -> (B, H * W, C)."""
+        """(B, H * W, C) -> (B, H * W, C).
+
+        The cyclic shift and the window partition (and their inverses) are
+        one token gather each (``token_order``), not roll + permute copies.
+        """
         h, w = self.input_resolution
         b, length, c = x.shape
-        shifted = min(self.shift_size) > 0
-        y = self.norm1(x).view(b, h, w, c)
-        if shifted:
-            y = torch.roll(y,
-                           shifts=(-self.shift_size[0], -self.shift_size[1]),
-                           dims=(1, 2))
-        num_windows = (h // self.window_size[0]) * (w // self.window_size[1])
-        y = self.attn(window_partition(y, self.window_size), num_windows,
+        n = self.window_size[0] * self.window_size[1]
+        num_windows = length // n
+        y = _GatherTokens.apply(
+            self.norm1(x), self.token_order, self.token_order_inverse)
+        y = self.attn(y.view(b * num_windows, n, c), num_windows,
                       self.attn_mask)
-        y = window_reverse(y, self.window_size, h, w)
-        if shifted:
-            y = torch.roll(y, shifts=self.shift_size, dims=(1, 2))
-        x = x + self.drop_path(y.reshape(b, length, c))
+        y = _GatherTokens.apply(
+            y.view(b, length, c), self.token_order_inverse, self.token_order)
+        x = x + self.drop_path(y)
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
 
