@@ -6,9 +6,10 @@ feature map (e.g. 768 sequences of 64 steps with 24 hidden units). On the
 CPU such a GRU is bound by per-step overhead, not arithmetic: ATen steps
 each direction separately, and autograd records every gate operation of
 every step. Here one batched matrix product per step serves both directions
-and the backward pass is one loop of four operations per step; the gate
-derivatives and the weight gradients are computed for all steps at once.
-The parameters stay those of an ``nn.GRU`` (and its state-dict names).
+and the backward pass is one hand-written loop over small per-step tensors;
+the input projection and its gradients are one matrix product each for all
+steps. The parameters stay those of an ``nn.GRU`` (and its state-dict
+names).
 """
 from typing import Optional
 
@@ -152,7 +153,7 @@ def bigru(seq: torch.Tensor, gru: nn.GRU) -> torch.Tensor:
     w_hh = torch.stack((gru.weight_hh_l0, gru.weight_hh_l0_reverse))
     b_hh = torch.stack((gru.bias_hh_l0, gru.bias_hh_l0_reverse))
     seq = seq.contiguous()
-    if torch.is_grad_enabled() and (seq.requires_grad or
-                                    gru.weight_hh_l0.requires_grad):
+    if torch.is_grad_enabled() and any(
+            t.requires_grad for t in (seq, w_ih, b_ih, w_hh, b_hh)):
         return _BiGRUFunction.apply(seq, w_ih, b_ih, w_hh, b_hh)
     return _recurrence(seq, w_ih, b_ih, w_hh, b_hh, keep=None)

@@ -268,7 +268,6 @@ class SwinTransformerBlock(nn.Module):
         The cyclic shift and the window partition (and their inverses) are
         one token gather each (``token_order``), not roll + permute copies.
         """
-        h, w = self.input_resolution
         b, length, c = x.shape
         n = self.window_size[0] * self.window_size[1]
         num_windows = length // n
