@@ -107,3 +107,16 @@ def test_tiny_study_end_to_end(tmp_path):
     assert set(result['seconds']) == {'data', 'judge', 'HR'} | set(names[:4])
     with open(osp.join(work, 'study_tiny.md')) as f:
         assert f.read().startswith(result['table'])
+
+
+def test_sr_iters_and_judge_checkpoint_options(tmp_path):
+    args = study.parse_args(['--size', 'cpu', '--sr-iters', '1200'])
+    assert args.sr_iters == 1200 and args.judge_checkpoint is None
+    assert study.study_tag('cpu', None) == 'cpu'
+    assert study.study_tag('cpu', 1200) == 'cpu_it1200'
+    with pytest.raises(SystemExit):
+        study.parse_args(['--sr-iters', '0'])
+    missing = str(tmp_path / 'judge.pth')
+    with pytest.raises(FileNotFoundError, match='judge.pth does not exist'):
+        study.run_study('tiny', study.resolve_methods('bicubic'),
+                        str(tmp_path / 'study'), judge_checkpoint=missing)

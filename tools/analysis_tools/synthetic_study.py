@@ -30,6 +30,7 @@ stops the study with an error naming it: nothing is skipped silently.
 Usage:
     python tools/analysis_tools/synthetic_study.py [--size {tiny,cpu,full}]
         [--models bicubic,tsrn,c3stisr,stirer] [--work-dir DIR] [--seed 0]
+        [--sr-iters N] [--judge-checkpoint CKPT]
 """
 import argparse
 import copy
@@ -142,7 +143,19 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help=f'comma-separated methods out of {",".join(METHODS)}')
     parser.add_argument('--work-dir', default='work_dirs/synthetic_study')
     parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--sr-iters',
+        type=int,
+        help='SR training iterations instead of the size\'s (a learning '
+        'curve: each value gets its own run folders and result files)')
+    parser.add_argument(
+        '--judge-checkpoint',
+        help='a CRNN judge trained by an earlier study of this size, '
+        'instead of training one')
+    args = parser.parse_args(argv)
+    if args.sr_iters is not None and args.sr_iters < 1:
+        parser.error(f'--sr-iters must be positive, got {args.sr_iters}')
+    return args
 
 
 def resolve_methods(names: str) -> List[Method]:
@@ -425,8 +438,12 @@ def check_order(rows: List[dict]) -> List[str]:
     return broken
 
 
-def run_study(size_name: str, methods: List[Method], work_dir: str,
-              seed: int = 0) -> dict:
+def run_study(size_name: str,
+              methods: List[Method],
+              work_dir: str,
+              seed: int = 0,
+              sr_iters: Optional[int] = None,
+              judge_checkpoint: Optional[str] = None) -> dict:
     """Run every step and return the rows, the table and the order check.
 
     Args:
@@ -434,10 +451,15 @@ def run_study(size_name: str, methods: List[Method], work_dir: str,
         methods (list[Method]): From :func:`resolve_methods`.
         work_dir (str): Data, logs and checkpoints go below it.
         seed (int): Seed of the data and of the runs.
+        sr_iters (int, optional): SR training iterations instead of the
+            size's.
+        judge_checkpoint (str, optional): Use this judge instead of
+            training one.
 
     Returns:
         dict: ``rows``, ``table`` (Markdown), ``order_broken`` (list of
-        violated pairs), ``seconds`` (wall time of each step) and ``size``.
+        violated pairs), ``seconds`` (wall time of each step), ``size`` and
+        ``sr_iters``.
     """
     if ROOT not in sys.path:
         sys.path.insert(0, ROOT)
@@ -445,15 +467,21 @@ def run_study(size_name: str, methods: List[Method], work_dir: str,
     from mmengine.registry import init_default_scope
     init_default_scope('mmocr')
     size = SIZES[size_name]
+    if sr_iters is not None:
+        size = size._replace(sr_iters=sr_iters)
+    run_tag = study_tag(size_name, sr_iters)
     data_root = osp.join(work_dir, f'data_{size_name}')
     seconds = {}
     start = time.perf_counter()
     prepare_data(data_root, size, seed)
     seconds['data'] = time.perf_counter() - start
     start = time.perf_counter()
-    judge_checkpoint = train_judge(data_root, size,
-                                   osp.join(work_dir, f'judge_{size_name}'),
-                                   seed)
+    if judge_checkpoint is None:
+        judge_checkpoint = train_judge(
+            data_root, size, osp.join(work_dir, f'judge_{size_name}'), seed)
+    elif not osp.isfile(judge_checkpoint):
+        raise FileNotFoundError(
+            f'--judge-checkpoint {judge_checkpoint} does not exist')
     seconds['judge'] = time.perf_counter() - start
     results = {}
     for method in methods:
@@ -461,8 +489,7 @@ def run_study(size_name: str, methods: List[Method], work_dir: str,
         try:
             results[method.name] = run_method(
                 method, data_root, size, judge_checkpoint,
-                osp.join(work_dir,
-                         f'{method.name.lower()}_{size_name}'), seed)
+                osp.join(work_dir, f'{method.name.lower()}_{run_tag}'), seed)
         except Exception as e:
             raise RuntimeError(f'{method.name} ({method.config}) failed in '
                                f'the study: {e}') from e
@@ -473,26 +500,36 @@ def run_study(size_name: str, methods: List[Method], work_dir: str,
     rows = table_rows(results, methods)
     return dict(
         size=size_name,
+        sr_iters=size.sr_iters,
         rows=rows,
         table=format_table(rows),
         order_broken=check_order(rows),
         seconds={k: round(v, 1) for k, v in seconds.items()})
 
 
+def study_tag(size_name: str, sr_iters: Optional[int]) -> str:
+    """Name of a study's run folders and result files: the size, and the
+    SR iterations when ``--sr-iters`` overrides them."""
+    return size_name if sr_iters is None else f'{size_name}_it{sr_iters}'
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     methods = resolve_methods(args.models)
-    study = run_study(args.size, methods, args.work_dir, args.seed)
+    study = run_study(args.size, methods, args.work_dir, args.seed,
+                      args.sr_iters, args.judge_checkpoint)
     order = ('expected ordering holds: HR > STIRER, C3-STISR > TSRN > '
              'Bicubic (judge avg accuracy, methods in the study)'
              if not study['order_broken'] else
              'expected ordering broken: ' + '; '.join(study['order_broken']))
-    base = osp.join(args.work_dir, f'study_{args.size}')
+    base = osp.join(args.work_dir,
+                    f'study_{study_tag(args.size, args.sr_iters)}')
     with open(base + '.json', 'w') as f:
         json.dump(study, f, indent=2)
     with open(base + '.md', 'w') as f:
         f.write(study['table'] + '\n\n' + order + '\n')
-    print(f'\nsynthetic study ({args.size}), results in {base}.json\n')
+    print(f'\nsynthetic study ({args.size}, {study["sr_iters"]} SR '
+          f'iterations), results in {base}.json\n')
     print(study['table'])
     print(order)
     print('wall time (s): ' +
