@@ -613,12 +613,25 @@ def test_text_focus_loss_with_a_recognizer(tmp_path):
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize('name', [
     'stirer_stage1_synth-mjst', 'stirer_stage2_textzoom',
-    'stirer_textzoom_test', 'stirer_synthetic-textzoom_demo'
+    'stirer_textzoom_test', 'stirer_synthetic-textzoom_demo',
+    'stirer_synthetic-textzoom_test'
 ])
 def test_configs_parse(name):
     cfg = Config.fromfile(osp.join(ROOT, f'configs/stirer/{name}.py'))
     assert cfg.model.type == 'STIRER'
     assert cfg.default_scope == 'mmocr'
+
+
+def test_evaluation_speed_config_has_textzoom_test_sizes():
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/stirer/stirer_synthetic-textzoom_test.py'))
+    subsets = cfg.test_dataloader.dataset.datasets
+    assert [(d.data_root.rsplit('/', 1)[-1], d.indices)
+            for d in subsets] == [('easy', 1619), ('medium', 1411),
+                                  ('hard', 1343)]
+    assert cfg.test_evaluator.dataset_prefixes == ['easy', 'medium', 'hard']
+    assert [m.type for m in cfg.test_evaluator.metrics
+            ] == ['PSNR', 'SSIM', 'JudgeAccuracy']
 
 
 def test_test_config_runs_through_tools_test(synthetic_textzoom, tmp_path):
