@@ -120,3 +120,4 @@ def test_sr_iters_and_judge_checkpoint_options(tmp_path):
     with pytest.raises(FileNotFoundError, match='judge.pth does not exist'):
         study.run_study('tiny', study.resolve_methods('bicubic'),
                         str(tmp_path / 'study'), judge_checkpoint=missing)
+    assert not (tmp_path / 'study').exists()  # failed before generating

@@ -466,6 +466,9 @@ def run_study(size_name: str,
     import stisr_mmocr  # noqa: F401  (registers the components)
     from mmengine.registry import init_default_scope
     init_default_scope('mmocr')
+    if judge_checkpoint is not None and not osp.isfile(judge_checkpoint):
+        raise FileNotFoundError(
+            f'--judge-checkpoint {judge_checkpoint} does not exist')
     size = SIZES[size_name]
     if sr_iters is not None:
         size = size._replace(sr_iters=sr_iters)
@@ -479,9 +482,6 @@ def run_study(size_name: str,
     if judge_checkpoint is None:
         judge_checkpoint = train_judge(
             data_root, size, osp.join(work_dir, f'judge_{size_name}'), seed)
-    elif not osp.isfile(judge_checkpoint):
-        raise FileNotFoundError(
-            f'--judge-checkpoint {judge_checkpoint} does not exist')
     seconds['judge'] = time.perf_counter() - start
     results = {}
     for method in methods:
