@@ -35,6 +35,7 @@ export INFER_B=${INFER_B:-64}
 export TRAIN_B=${TRAIN_B:-48}
 export N_IT=${N_IT:-10}
 rounds=${ROUNDS:-1}
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer, got '$rounds'" >&2; exit 1; }
 official=${OFFICIAL_BENCH:-../shared/bench/official_stirer.py}
 out=${BENCH_OUT:-work_dirs/bench_vs_official}
 
