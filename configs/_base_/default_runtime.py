@@ -13,7 +13,7 @@ default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',
         interval=1,
-        save_best='avg/PSNR',
+        save_best='avg/PSNR_per_image',
         rule='greater',
         max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),

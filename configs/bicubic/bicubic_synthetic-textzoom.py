@@ -1,6 +1,7 @@
 # Bicubic up-sampling on the generated synthetic TextZoom (test only).
 _base_ = [
     '../_base_/datasets/synthetic_textzoom.py',
+    '../_base_/evaluators/synthetic_textzoom.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(type='Bicubic', scale_factor=2)

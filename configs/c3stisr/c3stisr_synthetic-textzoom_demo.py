@@ -7,6 +7,7 @@
 _base_ = [
     '_base_c3stisr.py',
     '../_base_/datasets/synthetic_textzoom.py',
+    '../_base_/evaluators/synthetic_textzoom.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_adam_iter.py',
 ]

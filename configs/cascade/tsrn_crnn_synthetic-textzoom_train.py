@@ -2,7 +2,10 @@
 # CRNN's CTC loss on the SR output (x 0.01: unweighted, it swamps the pixel
 # loss from a random start) plus TSRN's pixel loss against HR. The CRNN is the
 # one configs/judges/crnn_synthetic-textzoom_train.py trains.
-_base_ = ['../_base_/datasets/synthetic_textzoom.py', '_base_cascade.py']
+_base_ = [
+    '../_base_/datasets/synthetic_textzoom.py',
+    '../_base_/evaluators/synthetic_textzoom.py', '_base_cascade.py'
+]
 
 model = dict(
     type='SRRecognizerCascade',

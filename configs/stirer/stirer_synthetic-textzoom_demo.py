@@ -6,6 +6,7 @@
 _base_ = [
     '_base_stirer.py',
     '../_base_/datasets/synthetic_textzoom.py',
+    '../_base_/evaluators/synthetic_textzoom.py',
     '../_base_/default_runtime.py',
 ]
 

@@ -10,13 +10,14 @@
 _base_ = [
     '_base_stirer.py',
     '../_base_/datasets/synthetic_textzoom.py',
+    '../_base_/evaluators/synthetic_textzoom.py',
     '../_base_/default_runtime.py',
 ]
 
 data_root = 'data/synthetic_textzoom_full'
 subset_sizes = dict(easy=1619, medium=1411, hard=1343)
 
-model = dict(checkpoint=None, clip_pred=False)
+model = dict(checkpoint=None)
 
 train_dataloader = None
 val_dataloader = None
@@ -34,9 +35,10 @@ test_dataloader = dict(
         for subset, size in subset_sizes.items()
     ]))
 test_evaluator = dict(metrics=[
-    dict(type='PSNR'),
-    dict(type='SSIM'),
+    dict(type='PSNR', protocol='per_image', clamp=False),
+    dict(type='SSIM', protocol='per_image', clamp=False),
     dict(type='JudgeAccuracy',
+         clamp=False,
          judges=dict(
              crnn=dict(type='TextRecogJudge',
                        recognizer='{{fileDirname}}/../judges/crnn_textzoom.py',

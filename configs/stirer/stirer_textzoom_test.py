@@ -1,7 +1,7 @@
 # The authors' release weights on the TextZoom test subsets, as test.py
 # prints them: per step k = 0..3 the word accuracy of the model's own
-# reading (CTC for the three stages, T5 for the last), PSNR and SSIM of the
-# unclamped SR images; the CRNN judge on the final SR image converted to
+# reading (CTC for the three stages, T5 for the last), PSNR and SSIM per
+# image of the unclamped SR images; the CRNN judge on the final SR image converted to
 # gray at 128x32 (test.py does not resize: judge_input size=None). Each per subset (easy / medium / hard) and over all samples
 # (avg/...).
 #   python tools/test.py configs/stirer/stirer_textzoom_test.py
@@ -11,21 +11,24 @@
 _base_ = [
     '_base_stirer.py',
     '../_base_/datasets/textzoom.py',
+    '../_base_/evaluators/textzoom_per_image.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(checkpoint='checkpoints/STIRER_Final_Release.pth',
-             clip_pred=False)
+model = dict(checkpoint='checkpoints/STIRER_Final_Release.pth')
 
 train_dataloader = None
 val_dataloader = None
 val_evaluator = None
 test_cfg = dict(type='TestLoop')
 test_evaluator = dict(metrics=[
-    dict(type=t, step=k) for k in range(4)
-    for t in ('TextAccuracy', 'PSNR', 'SSIM')
+    dict(type='TextAccuracy', step=k) for k in range(4)
+] + [
+    dict(type=t, step=k, protocol='per_image', clamp=False) for k in range(4)
+    for t in ('PSNR', 'SSIM')
 ] + [
     dict(type='JudgeAccuracy',
+         clamp=False,
          judges=dict(
              crnn=dict(type='TextRecogJudge',
                        recognizer='{{fileDirname}}/../judges/crnn_textzoom.py',

@@ -7,5 +7,9 @@ model = dict(
     num_blocks=5,
     hidden_channels=64,
     use_stn=True,
-    loss=dict(type='TextImageLoss', mse_weight=1., gradient_weight=1e-4),
+    loss=dict(
+        type='TextImageLoss',
+        mse_weight=1.,
+        gradient_weight=1e-4,
+        loss_weight=100.),
     data_preprocessor=dict(type='TextSRDataPreprocessor'))

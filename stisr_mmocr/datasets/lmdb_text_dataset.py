@@ -66,8 +66,9 @@ class LMDBTextDataset(BaseDataset):
     """Base for datasets of text crops in one LMDB (TextZoom, MJ/ST).
 
     The index is scanned once at start-up: every record whose label or image
-    key is missing, whose image bytes do not decode, or whose label is longer
-    than ``max_len`` is skipped and counted, and one warning lists the first
+    key is missing, whose image bytes do not decode, or whose filtered label
+    is longer than ``max_len`` or shorter than ``min_len`` is skipped and
+    counted, and one warning lists the first
     offending keys. A bad record is never replaced by a neighbour. The LMDB
     environment is opened read-only and lock-free, once per process and path
     (:func:`open_lmdb`), so each dataloader worker has its own and several
@@ -86,6 +87,8 @@ class LMDBTextDataset(BaseDataset):
             Defaults to 'lower' (37 classes).
         max_len (int, optional): Skip records whose filtered label is longer.
             Use it for training sets. Defaults to None (no limit).
+        min_len (int): Skip records whose filtered label is shorter; 1 keeps
+            empty labels out of a training set. Defaults to 0.
         check_images (bool): Decode every image during the scan so corrupt
             bytes are skipped up front. Defaults to True.
         pipeline (Sequence[dict]): Transforms.
@@ -98,6 +101,7 @@ class LMDBTextDataset(BaseDataset):
                  image_keys: Dict[str, str],
                  voc_type: str = 'lower',
                  max_len: Optional[int] = None,
+                 min_len: int = 0,
                  check_images: bool = True,
                  pipeline: Sequence[dict] = (),
                  test_mode: bool = False,
@@ -105,6 +109,7 @@ class LMDBTextDataset(BaseDataset):
         self.image_keys = dict(image_keys)
         self.voc_type = voc_type
         self.max_len = max_len
+        self.min_len = min_len
         self.check_images = check_images
         self.num_skipped = 0
         self.skipped_keys: List[str] = []
@@ -170,6 +175,9 @@ class LMDBTextDataset(BaseDataset):
             return '', f'{label_key} (not utf-8)'
         if self.max_len is not None and len(label) > self.max_len:
             return label, f'{label_key} (longer than max_len={self.max_len})'
+        if len(label) < self.min_len:
+            return label, (f'{label_key} (shorter than min_len='
+                           f'{self.min_len} after filtering)')
         for prefix in self.image_keys.values():
             key = '%s-%09d' % (prefix, index)
             buf = txn.get(key.encode())

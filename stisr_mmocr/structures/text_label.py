@@ -1,6 +1,5 @@
 """TextZoom label normalisation, shared by datasets and metrics."""
 import string
-import unicodedata
 
 _ALLOWED = {
     'lower': set(string.digits + string.ascii_lowercase),
@@ -10,10 +9,13 @@ _ALLOWED = {
 
 
 def filter_text(text: str, voc_type: str = 'lower') -> str:
-    """Normalise a label or a prediction the way TextZoom evaluates it.
+    """Normalise a label or a prediction the way the official code reads it.
 
-    NFKD-folds to ASCII, removes spaces, lowercases for ``'lower'`` and keeps
-    only the characters of the vocabulary.
+    ``str_filt`` of TextZoom, TPGSR and STIRER: lowercase for ``'lower'``,
+    then drop every character outside the vocabulary (spaces included).
+    Accented letters and ligatures are dropped, not folded: ``'Café'`` ->
+    ``'caf'``, ``'ﬁle'`` -> ``'le'``. (STIRER applies NFKD to ASCII after
+    this filter, which leaves its ASCII output unchanged.)
 
     Args:
         text (str): Raw label or prediction.
@@ -27,8 +29,6 @@ def filter_text(text: str, voc_type: str = 'lower') -> str:
     if voc_type not in _ALLOWED:
         raise ValueError(f'voc_type must be one of {sorted(_ALLOWED)}, '
                          f'got {voc_type!r}')
-    text = unicodedata.normalize('NFKD', text).encode('ascii', 'ignore')
-    text = text.decode('ascii').replace(' ', '')
     if voc_type == 'lower':
         text = text.lower()
     allowed = _ALLOWED[voc_type]

@@ -69,6 +69,23 @@ def test_bad_records_skipped_and_counted(tmp_path, caplog):
     ]
 
 
+def test_empty_labels_kept_out_with_min_len(tmp_path):
+    """Labels empty after the official filter ('é', '!!') are skipped and
+    counted with min_len=1, never replaced by a neighbour; without it they
+    stay as ''."""
+    rec = textzoom_records(['ok', '\u00e9', '!!', 'Caf\u00e9'])
+    root = write_lmdb(str(tmp_path / 'empty'), rec)
+    assert labels(TextZoomDataset(root)) == ['ok', '', '', 'caf']
+    ds = TextZoomDataset(root, min_len=1, max_len=20, pipeline=PIPELINE)
+    assert labels(ds) == ['ok', 'caf']
+    assert ds.num_skipped == 2
+    assert ds.skipped_keys == [
+        'label-000000002 (shorter than min_len=1 after filtering)',
+        'label-000000003 (shorter than min_len=1 after filtering)'
+    ]
+    assert [ds[i]['data_samples'].lmdb_index for i in range(2)] == [1, 4]
+
+
 def test_num_samples_larger_than_records(tmp_path):
     rec = textzoom_records(['a', 'b'], num_samples=4)
     ds = TextZoomDataset(write_lmdb(str(tmp_path / 'short'), rec))

@@ -1,7 +1,9 @@
+import math
 import os.path as osp
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.evaluator import Evaluator
 from mmengine.structures import LabelData
 from mmocr.registry import EVALUATOR
@@ -39,8 +41,84 @@ def test_psnr_ssim_metrics_average_per_image():
     res = ev.evaluate(5)
     pred = torch.stack([s.pred_img for s in samples])
     gt = torch.stack([s.gt_img for s in samples])
-    assert res['PSNR'] == pytest.approx(psnr(pred, gt).mean().item(), 1e-5)
-    assert res['sr/SSIM'] == pytest.approx(ssim(pred, gt).mean().item(), 1e-5)
+    assert res['PSNR_per_image'] == pytest.approx(
+        psnr(pred, gt).mean().item(), 1e-5)
+    assert res['sr/SSIM_per_image'] == pytest.approx(
+        ssim(pred, gt).mean().item(), 1e-5)
+
+
+def textzoom_psnr(img1, img2):
+    """TextZoom's utils/ssim_psnr.calculate_psnr, written out."""
+    mse = ((img1[:, :3] * 255 - img2[:, :3] * 255)**2).mean()
+    return 20 * torch.log10(255.0 / torch.sqrt(mse))
+
+
+def textzoom_ssim(img1, img2):
+    """TextZoom's utils/ssim_psnr.SSIM (size_average=True), written out."""
+    img1, img2 = img1[:, :3], img2[:, :3]
+    g = torch.tensor([
+        math.exp(-(x - 11 // 2)**2 / float(2 * 1.5**2)) for x in range(11)
+    ])
+    g = (g / g.sum()).unsqueeze(1)
+    window = g.mm(g.t()).float().expand(3, 1, 11, 11).contiguous()
+
+    def conv(x):
+        return F.conv2d(x, window, padding=11 // 2, groups=3)
+
+    mu1, mu2 = conv(img1), conv(img2)
+    s1 = conv(img1 * img1) - mu1.pow(2)
+    s2 = conv(img2 * img2) - mu2.pow(2)
+    s12 = conv(img1 * img2) - mu1 * mu2
+    c1, c2 = 0.01**2, 0.03**2
+    ssim_map = ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / (
+        (mu1.pow(2) + mu2.pow(2) + c1) * (s1 + s2 + c2))
+    return ssim_map.mean()
+
+
+def unclamped_samples(n, seed=1):
+    """Samples whose predictions leave [0, 1] (a raw tanh output)."""
+    gen = torch.Generator().manual_seed(seed)
+    samples = []
+    for _ in range(n):
+        s = TextSRDataSample()
+        s.gt_img = torch.rand(4, 32, 128, generator=gen)
+        s.pred_img = s.gt_img + 0.3 * torch.randn(4, 32, 128, generator=gen)
+        samples.append(s)
+    return samples
+
+
+def test_per_batch_protocol_equals_textzoom_formula_batch_by_batch():
+    # 7 images in batches of 3: 3 + 3 + 1, the last one partial
+    samples = unclamped_samples(7)
+    ev = Evaluator([
+        dict(type='PSNR', protocol='per_batch', batch_size=3, clamp=False),
+        dict(type='SSIM', protocol='per_batch', batch_size=3, clamp=False),
+        dict(type='PSNR', protocol='per_image', prefix='img'),
+    ])
+    ev.process(samples[:4])  # how the runner batches does not matter
+    ev.process(samples[4:])
+    res = ev.evaluate(7)
+    pred = torch.stack([s.pred_img for s in samples])
+    gt = torch.stack([s.gt_img for s in samples])
+    chunks = [slice(0, 3), slice(3, 6), slice(6, 7)]
+    psnr_ref = sum(textzoom_psnr(pred[c], gt[c]).item() for c in chunks) / 3
+    ssim_ref = sum(textzoom_ssim(pred[c], gt[c]).item() for c in chunks) / 3
+    assert res['PSNR_per_batch'] == pytest.approx(psnr_ref, rel=1e-5)
+    assert res['SSIM_per_batch'] == pytest.approx(ssim_ref, rel=1e-5)
+    # per image, on the output clamped to [0, 1] by default
+    clamped = pred.clamp(0, 1)
+    per_image = [textzoom_psnr(clamped[i:i + 1], gt[i:i + 1]).item()
+                 for i in range(7)]
+    assert res['img/PSNR_per_image'] == pytest.approx(
+        sum(per_image) / 7, rel=1e-5)
+    assert abs(res['img/PSNR_per_image'] - res['PSNR_per_batch']) > 0.1
+
+
+def test_per_batch_needs_a_batch_size_and_protocols_are_named():
+    with pytest.raises(ValueError, match='batch_size'):
+        Evaluator(dict(type='PSNR', protocol='per_batch'))
+    with pytest.raises(ValueError, match='protocol'):
+        Evaluator(dict(type='SSIM', protocol='per_subset'))
 
 
 def test_step_metrics_and_text_accuracy():
@@ -54,14 +132,14 @@ def test_step_metrics_and_text_accuracy():
     ])
     ev.process(samples)
     res = ev.evaluate(4)
-    assert res['SSIM_step0'] == pytest.approx(1.0, abs=1e-5)
+    assert res['SSIM_per_image_step0'] == pytest.approx(1.0, abs=1e-5)
     assert res['word_acc'] == 0.5  # 'ABC' matches 'abc' after the filter
     assert res['word_acc_step0'] == 1.0
     assert res['s1/word_acc_step1'] == 0.0
-    assert 'PSNR_step1' in res
+    assert 'PSNR_per_image_step1' in res
 
 
-def test_textzoom_evaluator_subsets_and_average():
+def test_textzoom_evaluator_subsets_and_averages():
     ev = EVALUATOR.build(
         dict(
             type='TextZoomEvaluator',
@@ -77,13 +155,40 @@ def test_textzoom_evaluator_subsets_and_average():
     assert res['easy/word_acc'] == 0.5
     assert res['medium/word_acc'] == pytest.approx(2 / 3)
     assert res['hard/word_acc'] == 1.0
+    # weighted by subset sizes (2, 3, 1): all samples; unweighted: 13/18
     assert res['avg/word_acc'] == pytest.approx(4 / 6)
+    assert res['mean/word_acc'] == pytest.approx((1 / 2 + 2 / 3 + 1) / 3)
     with pytest.raises(ValueError, match='average_prefix'):
         EVALUATOR.build(
             dict(
                 type='TextZoomEvaluator',
                 dataset_prefixes=['avg'],
                 metrics=[dict(type='PSNR')]))
+
+
+def test_textzoom_evaluator_batches_within_each_subset():
+    # subsets of 3 and 2 images, batches of 2: [0, 1] [2] | [3, 4]
+    samples = unclamped_samples(5, seed=2)
+    ev = EVALUATOR.build(
+        dict(
+            type='TextZoomEvaluator',
+            dataset_prefixes=['easy', 'hard'],
+            metrics=[dict(type='PSNR', protocol='per_batch', batch_size=2,
+                          clamp=False)]))
+    ev.dataset_meta = dict(cumulative_sizes=[3, 5])
+    ev.process(samples)
+    res = ev.evaluate(5)
+    pred = torch.stack([s.pred_img for s in samples])
+    gt = torch.stack([s.gt_img for s in samples])
+    easy = (textzoom_psnr(pred[:2], gt[:2]) +
+            textzoom_psnr(pred[2:3], gt[2:3])).item() / 2
+    hard = textzoom_psnr(pred[3:], gt[3:]).item()
+    assert res['easy/PSNR_per_batch'] == pytest.approx(easy, rel=1e-5)
+    assert res['hard/PSNR_per_batch'] == pytest.approx(hard, rel=1e-5)
+    assert res['avg/PSNR_per_batch'] == pytest.approx(
+        (3 * easy + 2 * hard) / 5, rel=1e-5)
+    assert res['mean/PSNR_per_batch'] == pytest.approx(
+        (easy + hard) / 2, rel=1e-5)
 
 
 def test_judge_accuracy_runs_a_real_mmocr_recognizer():

@@ -338,7 +338,7 @@ def test_train_frozen_recognizer_then_test_on_textzoom(synthetic_textzoom,
     ] + data_options(synthetic_textzoom, ('test', )))
     metrics = last_metrics(work)
     for subset in ('easy', 'medium', 'hard', 'avg'):
-        assert 5 < metrics[f'{subset}/PSNR'] < 60
+        assert 5 < metrics[f'{subset}/PSNR_per_image'] < 60
         assert 0 <= metrics[f'{subset}/recog/word_acc_ignore_case_symbol'] \
             <= 1
         assert 0 <= metrics[f'{subset}/recog/char_recall'] <= 1

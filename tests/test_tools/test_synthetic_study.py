@@ -37,8 +37,10 @@ def fake_metrics(acc: float, psnr: float = None, own: float = None) -> dict:
     for i, s in enumerate(study.SLICES):
         out[f'{s}/crnn_word_acc'] = acc - 0.01 * i
         if psnr is not None:
-            out[f'{s}/PSNR'] = psnr
-            out[f'{s}/SSIM'] = psnr / 100
+            out[f'{s}/PSNR_per_image'] = psnr
+            out[f'{s}/SSIM_per_image'] = psnr / 100
+            out[f'{s}/PSNR_per_batch'] = psnr - 1
+            out[f'{s}/SSIM_per_batch'] = psnr / 200
         if own is not None:
             out[f'{s}/word_acc'] = own
     return out
@@ -59,10 +61,14 @@ def test_table_and_expected_order():
         'HR'
     ]
     table = study.format_table(rows).splitlines()
-    assert len(table) == 2 + len(rows)
-    assert table[2].startswith('| Bicubic | 30.0 / 29.0 / 28.0 / 27.0 | '
-                               '20.00 / 20.00 / 20.00 / 20.00 | 0.2000')
-    assert table[-1] == '| HR | 80.0 / 79.0 / 78.0 / 77.0 | - | - |'
+    assert len(table) == 4 + len(rows)
+    assert table[2] == ('| Bicubic | 30.0 / 29.0 / 28.0 / 27.0 '
+                        '| 20.00 / 20.00 / 20.00 / 20.00 '
+                        '| 0.2000 / 0.2000 / 0.2000 / 0.2000 '
+                        '| 19.00 / 19.00 / 19.00 / 19.00 '
+                        '| 0.1000 / 0.1000 / 0.1000 / 0.1000 |')
+    assert table[len(rows) + 1] == (
+        '| HR | 80.0 / 79.0 / 78.0 / 77.0 | - | - | - | - |')
     assert study.check_order(rows) == []
 
     results['TSRN'] = fake_metrics(0.60, 21.)
@@ -98,10 +104,11 @@ def test_tiny_study_end_to_end(tmp_path):
     for row in result['rows']:
         assert len(row['acc']) == 4
         assert all(0 <= a <= 100 for a in row['acc'])
-        if row['psnr'] is not None:
-            assert all(0 < p < 60 for p in row['psnr'])
-            assert all(-1 <= s <= 1 for s in row['ssim'])
-    assert [r['psnr'] is None for r in result['rows']] == [
+        if row['psnr_image'] is not None:
+            for protocol in ('image', 'batch'):
+                assert all(0 < p < 60 for p in row[f'psnr_{protocol}'])
+                assert all(-1 <= s <= 1 for s in row[f'ssim_{protocol}'])
+    assert [r['psnr_image'] is None for r in result['rows']] == [
         False, False, False, False, True, True
     ]
     assert set(result['seconds']) == {'data', 'judge', 'HR'} | set(names[:4])

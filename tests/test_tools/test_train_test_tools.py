@@ -67,8 +67,9 @@ def test_train_then_test_tsrn(synthetic_textzoom, tmp_path):
          '--cfg-options'] + opts)
     metrics = last_metrics(test_work)
     for subset in ('easy', 'medium', 'hard', 'avg'):
-        assert 5 < metrics[f'{subset}/PSNR'] < 60
-        assert -1 <= metrics[f'{subset}/SSIM'] <= 1
+        for protocol in ('per_image', 'per_batch'):
+            assert 5 < metrics[f'{subset}/PSNR_{protocol}'] < 60
+            assert -1 <= metrics[f'{subset}/SSIM_{protocol}'] <= 1
 
 
 def test_bicubic_test_config(synthetic_textzoom, tmp_path):
@@ -85,7 +86,7 @@ def test_bicubic_test_config(synthetic_textzoom, tmp_path):
          '--cfg-options'] + opts)
     metrics = last_metrics(work)
     # the generator degrades its subsets more and more
-    assert metrics['easy/PSNR'] > metrics['hard/PSNR']
+    assert metrics['easy/PSNR_per_image'] > metrics['hard/PSNR_per_image']
 
 
 def test_dist_train_two_cpu_processes(synthetic_textzoom, tmp_path):

@@ -12,9 +12,12 @@ Steps, all in this process with mmengine runners:
    pairs (same data, same pipeline, iteration-based, no validation, constant
    learning rate), C3-STISR's recognizer R starting from the judge's weights
    (the paper starts it from the judge's CRNN too); Bicubic is not trained;
-4. test every method on the three subsets with PSNR, SSIM and the judge's
-   word accuracy (TPGSR's protocol: bicubic 100x32, gray), STIRER also with
-   its own reading (T5), and the judge on the HR images themselves.
+4. test every method on the three subsets with PSNR and SSIM under both
+   protocols (per image on the clamped output; per batch of 48 on the raw
+   output) and the judge's word accuracy (TPGSR's input: bicubic 100x32,
+   gray; the raw output for the TPGSR family, clamped for STIRER, as each
+   method's own evaluation reads it), STIRER also with its own reading
+   (T5), and the judge on the HR images themselves.
 
 It prints one Markdown table and the check of the expected judge-accuracy
 ordering (HR > STIRER, C3-STISR > TSRN > Bicubic), and writes both to
@@ -104,6 +107,7 @@ class Method(NamedTuple):
     trains: bool = True
     reads_text: bool = False  # also report its own reading
     recognizer_from_judge: bool = False  # C3-STISR's R starts as the judge
+    judge_clamp: bool = False  # the judge reads the output clamped to [0, 1]
 
 
 # STIRER: the release architecture with the stage-1 objective and optimizer
@@ -113,7 +117,8 @@ class Method(NamedTuple):
 # weights (ABINet's checkpoint is a download the study does not make).
 METHODS = {
     'bicubic':
-    Method('Bicubic', 'configs/bicubic/bicubic_textzoom.py', trains=False),
+    Method('Bicubic', 'configs/bicubic/bicubic_textzoom.py', trains=False,
+           judge_clamp=True),
     'tsrn':
     Method('TSRN', 'configs/tsrn/tsrn_textzoom.py'),
     'c3stisr':
@@ -125,7 +130,8 @@ METHODS = {
     Method(
         'STIRER',
         'configs/stirer/stirer_stage1_synth-mjst.py',
-        reads_text=True),
+        reads_text=True,
+        judge_clamp=True),
 }
 # Expected judge-accuracy ordering: every method of a group above every
 # method of the next one.
@@ -289,14 +295,28 @@ def train_judge(data_root: str, size: StudySize, work_dir: str,
     return osp.join(work_dir, f'iter_{size.judge_iters}.pth')
 
 
-def evaluator_cfg(judge_checkpoint: str, reads_text: bool,
-                  images: bool = True) -> dict:
-    """Per-subset evaluator: PSNR and SSIM (``images``), the judge, and
-    the model's own reading (``reads_text``)."""
-    metrics = [dict(type='PSNR'), dict(type='SSIM')] if images else []
+PER_BATCH = 48  # the test batch size of the TPGSR-family loops
+
+
+def evaluator_cfg(judge_checkpoint: str,
+                  reads_text: bool,
+                  images: bool = True,
+                  judge_clamp: bool = True) -> dict:
+    """Per-subset evaluator: PSNR and SSIM under both protocols
+    (``images``), the judge, and the model's own reading
+    (``reads_text``)."""
+    metrics = []
+    if images:
+        for metric in ('PSNR', 'SSIM'):
+            metrics += [
+                dict(type=metric, protocol='per_image'),
+                dict(type=metric, protocol='per_batch', batch_size=PER_BATCH,
+                     clamp=False)
+            ]
     metrics.append(
         dict(type='JudgeAccuracy',
-             judges=dict(crnn=judge_cfg(judge_checkpoint))))
+             judges=dict(crnn=judge_cfg(judge_checkpoint)),
+             clamp=judge_clamp))
     if reads_text:
         metrics.append(dict(type='TextAccuracy'))
     return dict(
@@ -315,7 +335,8 @@ def run_method(method: Method, data_root: str, size: StudySize,
         eval_dataset(data_root, size, pipeline.textzoom_test_pipeline),
         size.test_batch, size.workers, False)
     cfg.test_cfg = dict(type='TestLoop')
-    cfg.test_evaluator = evaluator_cfg(judge_checkpoint, method.reads_text)
+    cfg.test_evaluator = evaluator_cfg(
+        judge_checkpoint, method.reads_text, judge_clamp=method.judge_clamp)
     if method.recognizer_from_judge:
         cfg.model.recognizer_checkpoint = judge_checkpoint
         cfg.model.clue_generator.linguistic.language_model.checkpoint = None
@@ -364,7 +385,8 @@ def judge_on_hr(data_root: str, size: StudySize,
 def table_rows(results: Dict[str, Dict[str, float]],
                methods: List[Method]) -> List[dict]:
     """One row per method (+ its own reading) and HR, figures per slice:
-    judge accuracy in %, PSNR in dB, SSIM; None where not applicable."""
+    judge accuracy in %, PSNR in dB and SSIM per image and per batch; None
+    where not applicable."""
 
     def per_slice(metrics: Dict[str, float], key: str,
                   scale: float = 1.) -> Optional[List[float]]:
@@ -379,27 +401,34 @@ def table_rows(results: Dict[str, Dict[str, float]],
             dict(
                 name=method.name,
                 acc=per_slice(metrics, 'crnn_word_acc', 100.),
-                psnr=per_slice(metrics, 'PSNR'),
-                ssim=per_slice(metrics, 'SSIM')))
+                **{
+                    f'{key}_{protocol}': per_slice(
+                        metrics, f'{key.upper()}_per_{protocol}')
+                    for key in ('psnr', 'ssim')
+                    for protocol in ('image', 'batch')
+                }))
         if method.reads_text:
             rows.append(
                 dict(
                     name=f'{method.name} (own recognizer)',
                     acc=per_slice(metrics, 'word_acc', 100.),
-                    psnr=None,
-                    ssim=None))
+                    **{k: None
+                       for k in IMAGE_COLUMNS}))
     rows.append(
         dict(
             name='HR',
             acc=per_slice(results['HR'], 'crnn_word_acc', 100.),
-            psnr=None,
-            ssim=None))
+            **{k: None
+               for k in IMAGE_COLUMNS}))
     return rows
 
 
+IMAGE_COLUMNS = ('psnr_image', 'ssim_image', 'psnr_batch', 'ssim_batch')
+
+
 def format_table(rows: List[dict]) -> str:
-    """Markdown table: judge accuracy, PSNR and SSIM as
-    easy / medium / hard / avg."""
+    """Markdown table: judge accuracy, PSNR and SSIM per image and per batch,
+    each as easy / medium / hard / avg."""
 
     def cell(values: Optional[List[float]], fmt: str) -> str:
         if values is None:
@@ -407,15 +436,19 @@ def format_table(rows: List[dict]) -> str:
         return ' / '.join(format(v, fmt) for v in values)
 
     lines = [
-        '| method | CRNN judge acc % (easy / medium / hard / avg) '
-        '| PSNR dB (easy / medium / hard / avg) '
-        '| SSIM (easy / medium / hard / avg) |',
-        '| --- | --- | --- | --- |',
+        '| method | CRNN judge acc % | PSNR dB, per image | SSIM, per image '
+        f'| PSNR dB, per batch of {PER_BATCH} | SSIM, per batch of '
+        f'{PER_BATCH} |',
+        '| --- | --- | --- | --- | --- | --- |',
     ]
     for row in rows:
         lines.append(f"| {row['name']} | {cell(row['acc'], '.1f')} "
-                     f"| {cell(row['psnr'], '.2f')} "
-                     f"| {cell(row['ssim'], '.4f')} |")
+                     f"| {cell(row['psnr_image'], '.2f')} "
+                     f"| {cell(row['ssim_image'], '.4f')} "
+                     f"| {cell(row['psnr_batch'], '.2f')} "
+                     f"| {cell(row['ssim_batch'], '.4f')} |")
+    lines.append('\nEach cell: easy / medium / hard / avg (avg weighted by '
+                 'the subsets\' sizes).')
     return '\n'.join(lines)
 
 

@@ -1,7 +1,7 @@
 # Synthetic TextZoom written by tools/dataset_converters/synth_textzoom.py
 # (same layout as TextZoom): data/synthetic_textzoom/{train1,train2,
-# test/easy,test/medium,test/hard}. No CRNN judge by default: pass one with
-# --cfg-options or in a child config once a judge checkpoint exists.
+# test/easy,test/medium,test/hard}. Datasets only: evaluators are in
+# ../evaluators/.
 _base_ = ['./textzoom_pipelines.py']
 
 synthetic_data_root = 'data/synthetic_textzoom'
@@ -44,9 +44,3 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=synthetic_test)
 test_dataloader = val_dataloader
-
-val_evaluator = dict(
-    type='TextZoomEvaluator',
-    dataset_prefixes=textzoom_subsets,
-    metrics=[dict(type='PSNR'), dict(type='SSIM')])
-test_evaluator = val_evaluator

@@ -1,6 +1,7 @@
 # TextZoom (LMDB): train = train1 + train2 (17,367 pairs);
 # test = easy (1,619) / medium (1,411) / hard (1,343).
 # Layout: data/textzoom/{train1,train2,test/easy,test/medium,test/hard}.
+# Datasets only: evaluators are in ../evaluators/.
 _base_ = ['./textzoom_pipelines.py']
 
 textzoom_data_root = 'data/textzoom'
@@ -43,20 +44,3 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=textzoom_test)
 test_dataloader = val_dataloader
-
-# PSNR / SSIM per subset and averaged over all samples, plus the CRNN judge
-# of the TextZoom protocol (MMOCR CRNN with meijieru's `crnn.pth` converted by
-# tools/model_converters/crnn_official_to_mmocr.py).
-crnn_judge = dict(
-    type='TextRecogJudge',
-    recognizer='{{fileDirname}}/../../judges/crnn_textzoom.py',
-    checkpoint='checkpoints/crnn_textzoom_mmocr.pth')
-val_evaluator = dict(
-    type='TextZoomEvaluator',
-    dataset_prefixes=textzoom_subsets,
-    metrics=[
-        dict(type='PSNR'),
-        dict(type='SSIM'),
-        dict(type='JudgeAccuracy', judges=dict(crnn=crnn_judge)),
-    ])
-test_evaluator = val_evaluator

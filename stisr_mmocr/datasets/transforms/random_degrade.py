@@ -12,10 +12,13 @@ from .resize_lr_hr import resize_bicubic
 class RandomDegrade(BaseTransform):
     """Make an LR image from a clean crop on the fly (synthetic LR/HR pairs).
 
-    As STIRER's stage-1 collate, the crop is bicubic down-scaled by a random
-    factor (factors above 3 only when its short side exceeds 28 pixels and
-    none when it is 10 pixels or less); then, each with its probability,
-    Gaussian blur, Gaussian noise and JPEG compression are applied.
+    The crop is bicubic down-scaled by a random factor with the rule of
+    STIRER's stage-1 collate (:class:`RandomDownscale`); then, each with its
+    probability, Gaussian blur, Gaussian noise and JPEG compression are
+    applied. This is the project's own degradation; STIRER's official one
+    (quality ops at full resolution, then the down-scaling) is the
+    ``stirer_synth_degrade_pipeline`` of
+    ``configs/_base_/datasets/textzoom_pipelines.py``.
 
     Required keys: ``img_hr``. Added keys: ``img_lr`` (``uint8`` RGB).
 

@@ -12,32 +12,45 @@ from mmocr.registry import EVALUATOR
 @EVALUATOR.register_module()
 class TextZoomEvaluator(MultiDatasetsEvaluator):
     """Metrics per subset of a ``ConcatDataset`` (easy / medium / hard) and
-    over all of them.
+    two averages over the subsets.
 
-    Names are ``<subset>/<metric prefix>/<key>``; the overall figures use
-    ``average_prefix`` (``avg/...``) and are computed over every sample, so
-    they are the sample-weighted average of the subsets, as the TextZoom
-    papers report it.
+    Every metric is computed on each subset's slice of results, so
+    per-batch metrics group batches within a subset as the official loops
+    do. Names are ``<subset>/<metric prefix>/<key>``; with more than one
+    subset, ``<average_prefix>/...`` (``avg/``) is the mean of the subsets'
+    values weighted by their sizes (the papers' average; for per-image
+    metrics it equals the mean over all samples) and
+    ``<mean_prefix>/...`` (``mean/``) their unweighted mean (STIRER's
+    ``Final Acc``; it ranks checkpoints as the TPGSR-family loops do with
+    the sum of the subsets' accuracies).
 
     Args:
         metrics (dict | BaseMetric | Sequence): Metric configs.
         dataset_prefixes (Sequence[str]): One name per dataset.
-        average_prefix (str, optional): Name of the overall slice; None
-            leaves it out. Defaults to 'avg'.
+        average_prefix (str, optional): Name of the size-weighted average;
+            None leaves it out. Defaults to 'avg'.
+        mean_prefix (str, optional): Name of the unweighted mean; None
+            leaves it out. Defaults to 'mean'.
     """
 
     def __init__(self,
                  metrics: Union[dict, BaseMetric, Sequence],
                  dataset_prefixes: Sequence[str],
-                 average_prefix: Optional[str] = 'avg') -> None:
+                 average_prefix: Optional[str] = 'avg',
+                 mean_prefix: Optional[str] = 'mean') -> None:
         super().__init__(metrics, dataset_prefixes)
-        if average_prefix in dataset_prefixes:
-            raise ValueError(f'average_prefix {average_prefix!r} is also a '
-                             'dataset prefix')
+        for name, value in (('average_prefix', average_prefix),
+                            ('mean_prefix', mean_prefix)):
+            if value in dataset_prefixes:
+                raise ValueError(f'{name} {value!r} is also a dataset prefix')
+        if average_prefix is not None and average_prefix == mean_prefix:
+            raise ValueError('average_prefix and mean_prefix are both '
+                             f'{average_prefix!r}')
         self.average_prefix = average_prefix
+        self.mean_prefix = mean_prefix
 
     def evaluate(self, size: int) -> dict:
-        """Compute every metric on each dataset slice and on all samples.
+        """Compute every metric on each subset and the two averages.
 
         Args:
             size (int): Length of the whole evaluation dataset.
@@ -51,25 +64,51 @@ class TextZoomEvaluator(MultiDatasetsEvaluator):
                 f'{len(self.dataset_prefixes)} dataset_prefixes '
                 f'{list(self.dataset_prefixes)} for {len(ends)} datasets')
         slices = list(zip([0] + ends[:-1], ends, self.dataset_prefixes))
-        if self.average_prefix and len(slices) > 1:
-            slices.append((0, size, self.average_prefix))
         out = OrderedDict()
         for metric in self.metrics:
             results = collect_results(metric.results, size,
                                       metric.collect_device)
             if is_main_process():
                 results = _to_cpu(results)
+                per_subset = []
                 for start, end, name in slices:
-                    prefix = '/'.join(p for p in (name, metric.prefix) if p)
-                    for key, value in metric.compute_metrics(
-                            results[start:end]).items():
-                        full = f'{prefix}/{key}'
-                        if full in out:
-                            raise ValueError(
-                                f'metric name {full} is produced twice; '
-                                'give the metrics different prefixes')
-                        out[full] = value
+                    values = metric.compute_metrics(results[start:end])
+                    per_subset.append((end - start, values))
+                    self._add(out, name, metric.prefix, values)
+                if len(slices) > 1:
+                    self._add_averages(out, metric.prefix, per_subset)
             metric.results.clear()
         box = [out if is_main_process() else None]
         broadcast_object_list(box)
         return box[0]
+
+    def _add_averages(self, out: dict, metric_prefix: Optional[str],
+                      per_subset: list) -> None:
+        """Add the size-weighted and unweighted means of the subsets'
+        values (``per_subset``: (size, {key: value}) per subset)."""
+        total = sum(n for n, _ in per_subset)
+        keys = per_subset[0][1].keys()
+        if self.average_prefix:
+            self._add(
+                out, self.average_prefix, metric_prefix, {
+                    k: sum(n * v[k] for n, v in per_subset) / max(total, 1)
+                    for k in keys
+                })
+        if self.mean_prefix:
+            self._add(
+                out, self.mean_prefix, metric_prefix, {
+                    k: sum(v[k] for _, v in per_subset) / len(per_subset)
+                    for k in keys
+                })
+
+    @staticmethod
+    def _add(out: dict, name: str, metric_prefix: Optional[str],
+             values: dict) -> None:
+        """Write ``values`` under ``<name>/<metric_prefix>/<key>``."""
+        prefix = '/'.join(p for p in (name, metric_prefix) if p)
+        for key, value in values.items():
+            full = f'{prefix}/{key}'
+            if full in out:
+                raise ValueError(f'metric name {full} is produced twice; '
+                                 'give the metrics different prefixes')
+            out[full] = value

@@ -1,4 +1,4 @@
-from .psnr import psnr
+from .psnr import mse, psnr, psnr_from_mse
 from .ssim import ssim
 
-__all__ = ['psnr', 'ssim']
+__all__ = ['mse', 'psnr', 'psnr_from_mse', 'ssim']

@@ -10,8 +10,29 @@ def _check_pair(pred: torch.Tensor, gt: torch.Tensor) -> None:
                          f'{tuple(gt.shape)} differ in shape')
 
 
+def mse(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Per-image mean squared error over the RGB channels.
+
+    Args:
+        pred (torch.Tensor): (N, C, H, W) float images, [0, 1] scale.
+        gt (torch.Tensor): (N, C', H, W) float images, [0, 1] scale.
+
+    Returns:
+        torch.Tensor: (N,) MSE values (float32, on the inputs' device).
+    """
+    _check_pair(pred, gt)
+    diff = pred[:, :3].float() - gt[:, :3].float()
+    return diff.pow(2).flatten(1).mean(1)
+
+
+def psnr_from_mse(value: torch.Tensor) -> torch.Tensor:
+    """PSNR in dB of images in [0, 1] from their MSE:
+    ``20 * log10(1 / sqrt(mse))``; a zero MSE gives ``inf``."""
+    return 20. * torch.log10(1. / value.sqrt())
+
+
 def psnr(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
-    """Per-image PSNR in dB of RGB images in [0, 1] (TextZoom protocol).
+    """Per-image PSNR in dB of RGB images in [0, 1] (TextZoom formula).
 
     ``20 * log10(1 / sqrt(mse))`` with the MSE over the first 3 channels;
     identical images give ``inf``.
@@ -23,7 +44,4 @@ def psnr(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     Returns:
         torch.Tensor: (N,) PSNR values (float32, on the inputs' device).
     """
-    _check_pair(pred, gt)
-    diff = pred[:, :3].float() - gt[:, :3].float()
-    mse = diff.pow(2).flatten(1).mean(1)
-    return 20. * torch.log10(1. / mse.sqrt())
+    return psnr_from_mse(mse(pred, gt))

@@ -20,6 +20,9 @@ class JudgeAccuracy(BaseMetric):
         judges (dict[str, dict]): Judge name -> judge config.
         step (int, optional): Read ``pred_img_steps[step]`` instead of
             ``pred_img``.
+        clamp (bool): Clamp SR images to [0, 1] before the judges read
+            them; the TPGSR-family loops feed the raw ``tanh`` output.
+            Defaults to True.
         voc_type (str): Label filter. Defaults to 'lower'.
         collect_device (str): 'cpu' or 'gpu'.
         prefix (str, optional): Metric name prefix.
@@ -28,6 +31,7 @@ class JudgeAccuracy(BaseMetric):
     def __init__(self,
                  judges: Dict[str, dict],
                  step: Optional[int] = None,
+                 clamp: bool = True,
                  voc_type: str = 'lower',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
@@ -36,6 +40,7 @@ class JudgeAccuracy(BaseMetric):
             raise ValueError('JudgeAccuracy needs at least one judge')
         self.judge_cfgs = dict(judges)
         self.step = step
+        self.clamp = clamp
         self.voc_type = voc_type
         self._judges: Optional[nn.ModuleDict] = None
 
@@ -49,7 +54,7 @@ class JudgeAccuracy(BaseMetric):
         return self._judges
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        imgs = stack_field(data_samples, 'pred_img', self.step)
+        imgs = stack_field(data_samples, 'pred_img', self.step, self.clamp)
         judges = self.judges.to(imgs.device)
         gts = [
             filter_text(s['gt_text']['item'], self.voc_type)

@@ -1,3 +1,4 @@
+import torch
 from mmocr.registry import METRICS
 
 from ..functional import ssim
@@ -6,14 +7,23 @@ from .image_metric import ImageMetric
 
 @METRICS.register_module()
 class SSIM(ImageMetric):
-    """Mean per-image SSIM of ``pred_img`` against ``gt_img`` over RGB in
-    [0, 1], see :func:`stisr_mmocr.evaluation.functional.ssim`.
+    """SSIM of ``pred_img`` against ``gt_img`` over RGB in [0, 1], per image
+    or per batch (see :class:`ImageMetric`); a batch's SSIM is its SSIM map
+    averaged over the batch, as TextZoom's ``SSIM`` module.
 
     Args:
-        step (int, optional): Score ``pred_img_steps[step]`` instead.
-        collect_device (str): 'cpu' or 'gpu'.
-        prefix (str, optional): Metric name prefix.
+        **kwargs: :class:`ImageMetric` arguments (``protocol``,
+            ``batch_size``, ``clamp``, ``step``, ``prefix``).
     """
 
     metric = 'SSIM'
-    func = staticmethod(ssim)
+
+    @staticmethod
+    def image_values(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+        """Per-image mean SSIM, (N,)."""
+        return ssim(pred, gt)
+
+    @staticmethod
+    def score(values: torch.Tensor) -> torch.Tensor:
+        """SSIM values are their own scores."""
+        return values

@@ -9,8 +9,9 @@ from mmocr.registry import MODELS
 class TextSRDataPreprocessor(BaseDataPreprocessor):
     """Batch LR inputs and HR targets as floats in [0, 1].
 
-    ``uint8`` images are divided by 255; float images are taken as already
-    in [0, 1]. No mean/std normalisation: SR models work on [0, 1] pixels.
+    ``uint8`` images become float32 divided by 255; floating images are
+    taken as already in [0, 1] and keep their dtype (float64 for parity
+    tests). No mean/std normalisation: SR models work on [0, 1] pixels.
 
     Args:
         non_blocking (bool): Copy to the device without blocking.
@@ -21,7 +22,9 @@ class TextSRDataPreprocessor(BaseDataPreprocessor):
 
     @staticmethod
     def to_unit(img: torch.Tensor) -> torch.Tensor:
-        """``uint8`` in [0, 255] -> float32 in [0, 1]; floats kept."""
+        """``uint8`` in [0, 255] -> float32 in [0, 1]; floating kept."""
+        if img.is_floating_point():
+            return img
         if img.dtype == torch.uint8:
             return img.float().div_(255.)
         return img.float()

@@ -78,8 +78,9 @@ class BaseTextSR(BaseModel, metaclass=ABCMeta):
         """SR images of a batch.
 
         Returns:
-            list[TextSRDataSample]: Samples with ``pred_img`` (C, H, W) in
-            [0, 1].
+            list[TextSRDataSample]: Samples with ``pred_img`` (C, H, W), the
+            raw network output (metrics and judges clamp it to [0, 1] or
+            not, by their protocol).
         """
         out = self._forward(inputs, data_samples)
         return self.add_pred_img(out, data_samples)
@@ -87,11 +88,11 @@ class BaseTextSR(BaseModel, metaclass=ABCMeta):
     @staticmethod
     def add_pred_img(sr: torch.Tensor,
                      data_samples: OptSampleList) -> SampleList:
-        """Write (N, C, H, W) SR images, clamped to [0, 1], into samples
-        (new ones when ``data_samples`` is None)."""
+        """Write (N, C, H, W) SR images, unclamped, into samples (new ones
+        when ``data_samples`` is None)."""
         if data_samples is None:
             data_samples = [TextSRDataSample() for _ in range(sr.shape[0])]
-        for sample, img in zip(data_samples, sr.detach().clamp(0, 1)):
+        for sample, img in zip(data_samples, sr.detach()):
             sample.pred_img = img
         return data_samples
 

@@ -70,8 +70,6 @@ class STIRER(BaseTextSR):
             with 0 (the official collate overwrites shorter words' EOS, so
             the release model ends words with padding). 0 appends EOS to
             every word. Defaults to 15.
-        clip_pred (bool): Clamp predicted images to [0, 1]. The official
-            evaluation measures the unclamped outputs. Defaults to True.
         checkpoint (str, optional): Weights loaded strictly at construction
             (an official state dict or an mmengine checkpoint of this
             model).
@@ -95,7 +93,6 @@ class STIRER(BaseTextSR):
                  alpha: float = 0.5,
                  ar_label_length: int = 31,
                  ar_eos_min_length: int = 15,
-                 clip_pred: bool = True,
                  checkpoint: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -109,7 +106,6 @@ class STIRER(BaseTextSR):
         self.alpha = alpha
         self.ar_label_length = ar_label_length
         self.ar_eos_min_length = ar_eos_min_length
-        self.clip_pred = clip_pred
         num_classes = len(CHARSET) + 1
         rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
 
@@ -401,8 +397,6 @@ class STIRER(BaseTextSR):
         if data_samples is None:
             data_samples = [TextSRDataSample() for _ in range(len(inputs))]
         srs = [img.detach() for img in out['step_sr'] + [out['sr']]]
-        if self.clip_pred:
-            srs = [img.clamp(0, 1) for img in srs]
         step_texts = [self.decode_ctc(lg) for lg in out['step_logits']]
         final = self.decode_ar(out['text_ids'], out['text_scores'])
         for i, sample in enumerate(data_samples):

@@ -8,21 +8,27 @@ from .gradient_profile_loss import GradientProfileLoss
 
 @MODELS.register_module()
 class TextImageLoss(nn.Module):
-    """Pixel loss of text SR: ``mse_weight`` x MSE over all channels (mask
-    included) + ``gradient_weight`` x gradient profile loss on RGB.
+    """Pixel loss of text SR: ``loss_weight`` x (``mse_weight`` x MSE over
+    all channels (mask included) + ``gradient_weight`` x gradient profile
+    loss on RGB).
 
-    TSRN/TPGSR/C3-STISR use (20, 1e-4); STIRER uses (20, 1e-2).
+    TextZoom's ``ImageLoss``: TPGSR/C3-STISR build it with weights
+    (1, 1e-4) and their loops multiply it by 100 (``loss_weight=100``);
+    STIRER uses (20, 1e-2).
 
     Args:
         mse_weight (float): Weight of the MSE term. Defaults to 20.
         gradient_weight (float): Weight of the gradient term; 0 turns it
             off. Defaults to 1e-4.
+        loss_weight (float): Weight of the sum. Defaults to 1.
     """
 
     def __init__(self,
                  mse_weight: float = 20.,
-                 gradient_weight: float = 1e-4) -> None:
+                 gradient_weight: float = 1e-4,
+                 loss_weight: float = 1.) -> None:
         super().__init__()
+        self.loss_weight = loss_weight
         self.mse_weight = mse_weight
         self.gradient = GradientProfileLoss(
             gradient_weight) if gradient_weight else None
@@ -36,4 +42,4 @@ class TextImageLoss(nn.Module):
         loss = self.mse_weight * F.mse_loss(pred, target)
         if self.gradient is not None:
             loss = loss + self.gradient(pred, target)
-        return loss
+        return self.loss_weight * loss

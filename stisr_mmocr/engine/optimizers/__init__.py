@@ -1,0 +1,3 @@
+from .group_clip_optim_wrapper import GroupClipOptimWrapper
+
+__all__ = ['GroupClipOptimWrapper']
