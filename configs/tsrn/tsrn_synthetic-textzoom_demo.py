@@ -1,6 +1,10 @@
-# TSRN on the generated synthetic TextZoom, CPU-sized, with the official
-# recipe (x100 image loss, gradient norm clipped to 0.25, Adam 1e-3 (0.5,
-# 0.999)); `make demo` (tools/demo.py) runs it.
+# `make demo` (tools/demo.py): a CPU-sized TSRN on the generated synthetic
+# TextZoom with the official recipe (x100 image loss, gradient norm clipped
+# to 0.25, Adam 1e-3 (0.5, 0.999), drop_last). Sized to beat Bicubic in
+# about 9 minutes on 2 cores: 32 feature channels and 3 residual blocks
+# instead of 64 and 5, no STN (it only warps training inputs and slows the
+# first iterations), batch 16, 1,500 iterations, validated every 250 for
+# the learning curve. The full TSRN is configs/tsrn/tsrn_textzoom.py.
 _base_ = [
     '_base_tsrn.py',
     '../_base_/datasets/synthetic_textzoom.py',
@@ -8,9 +12,10 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_tpgsr_iter.py',
 ]
+model = dict(hidden_channels=32, num_blocks=3, use_stn=False)
 train_dataloader = dict(batch_size=16, drop_last=True)
-train_cfg = dict(max_iters=300, val_interval=300)
+train_cfg = dict(max_iters=1500, val_interval=250)
 default_hooks = dict(
     logger=dict(interval=50),
-    checkpoint=dict(interval=300, by_epoch=False, save_best=None))
+    checkpoint=dict(interval=1500, by_epoch=False, save_best=None))
 log_processor = dict(by_epoch=False)

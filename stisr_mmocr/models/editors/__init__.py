@@ -2,11 +2,12 @@ from .base_text_sr import BaseTextSR
 from .bicubic import Bicubic
 from .c3stisr import C3STISR
 from .c3stisr_lm_pretrainer import C3LMPretrainer
+from .c3stisr_release import C3STISRRelease
 from .sr_recognizer_cascade import SRRecognizerCascade
 from .stirer import STIRER
 from .tsrn import TSRN
 
 __all__ = [
-    'BaseTextSR', 'Bicubic', 'C3LMPretrainer', 'C3STISR',
+    'BaseTextSR', 'Bicubic', 'C3LMPretrainer', 'C3STISR', 'C3STISRRelease',
     'SRRecognizerCascade', 'STIRER', 'TSRN'
 ]

@@ -1,0 +1,237 @@
+import copy
+import logging
+import re
+from typing import Dict, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.runner import load_checkpoint
+from mmengine.structures import LabelData
+from mmocr.registry import MODELS
+from mmocr.structures import TextRecogDataSample
+
+from ..judges import build_recognizer, prepare_recog_input
+from .base_text_sr import BaseTextSR, OptSampleList, SampleList
+
+_TEACHER_KEY = re.compile(r'(^|\.)teacher\.')
+
+
+def _drop_teacher_keys(module: nn.Module, state_dict: dict, prefix: str,
+                       local_metadata: dict) -> None:
+    """State-dict hook: the frozen teacher is not saved."""
+    for key in [k for k in state_dict if k.startswith(prefix + 'teacher.')]:
+        del state_dict[key]
+
+
+def _allow_missing_teacher_keys(module: nn.Module, incompatible_keys) -> None:
+    """Load post-hook: checkpoints carry no teacher weights."""
+    missing = incompatible_keys.missing_keys
+    missing[:] = [k for k in missing if not _TEACHER_KEY.search(k)]
+
+
+@MODELS.register_module()
+class C3STISRRelease(BaseTextSR):
+    """C3-STISR as released by its authors (``JingyeChen/C3-STISR``:
+    ``model/tsrn.py`` ``TSRN_TL`` and ``interfaces/super_resolution.py``,
+    flags ``--STN --sr_share --gradient --use_distill --stu_iter=1
+    --mask``).
+
+    A student CRNN reads the LR image; its softmax is the recognition clue
+    of the SR network (:class:`C3STISRReleaseNet`). One training step
+    (``super_resolution.py`` L300-500):
+
+    - the frozen teacher CRNN (the pretrained ``crnn.pth``) reads the HR
+      image (L302-304);
+    - the language model corrects the student's reading of the LR image
+      taken in eval mode without gradients (L322-326, L398); it learns
+      from its CTC loss against the label only (L437-448), since its output
+      only feeds the fused clue ``hint`` that the network never uses;
+    - the student reads the LR image in training mode; its softmax, with
+      the first quarter of the batch zeroed (prior dropout, L387-388,
+      L455), guides the SR network;
+    - losses: ``pixel_loss`` (100 x (MSE + 1e-4 x gradient profile), L461)
+      + ``distill_loss`` (100 x TPGSR's ``SemanticLoss`` between the
+      student's and the teacher's distributions, L381) + ``lm_loss`` (CTC,
+      weight 1).
+
+    One Adam updates the network, the language model and the student; only
+    the first two are clipped to norm 0.25 (L498-499): configure
+    ``GroupClipOptimWrapper`` with ``clip_grad=False`` for ``student.``.
+
+    The teacher is a fixed asset: loaded from ``teacher_checkpoint`` by
+    :meth:`init_weights`, kept in eval mode and out of the state dict, so
+    that a converted release checkpoint loads strictly without it.
+
+    Args:
+        network (dict): Config of :class:`C3STISRReleaseNet`.
+        recognizer (str or dict): Config file (with ``model`` and
+            ``judge_input``, e.g. ``configs/judges/crnn_textzoom.py``) or
+            model dict of the student and the teacher CRNN.
+        language_model (dict): Config of the language model
+            (``CTCLanguageModel``: ABINet's BCN over the 26 CTC frames), with
+            the student's classes in the student's order.
+        student_checkpoint (str, optional): Initial student weights (the
+            converted ``crnn.pth``), loaded strictly by :meth:`init_weights`.
+        teacher_checkpoint (str, optional): Teacher weights (the converted
+            ``crnn.pth``), loaded strictly by :meth:`init_weights`.
+        recognizer_input (dict, optional): ``size`` and ``gray`` of the
+            CRNN input. Defaults to the config file's ``judge_input``
+            (TPGSR's ``parse_crnn_data``: bicubic 100x32, gray).
+        pixel_loss (dict): Defaults to ``TextImageLoss(mse_weight=1,
+            gradient_weight=1e-4, loss_weight=100)``.
+        distill_loss (dict): Defaults to ``DistillationLoss(loss_weight=100)``.
+        lm_loss (dict): Defaults to ``TextCTCLoss(loss_weight=1)``; built
+            with the student's dictionary.
+        clue_drop_ratio (float): Fraction of the batch, taken from its
+            start, whose clue is zeroed while training. Defaults to 0.25.
+        lm_label_len (int): Labels are cut to this many characters (before
+            out-of-alphabet characters are dropped) for the CTC loss of the
+            language model, as TPGSR's ``alignCollate_realWTLAMask`` does.
+            Defaults to 15.
+        data_preprocessor (dict, optional): Defaults to
+            ``TextSRDataPreprocessor``.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 network: dict,
+                 recognizer: Union[str, dict],
+                 language_model: dict,
+                 student_checkpoint: Optional[str] = None,
+                 teacher_checkpoint: Optional[str] = None,
+                 recognizer_input: Optional[dict] = None,
+                 pixel_loss: dict = dict(type='TextImageLoss',
+                                         mse_weight=1.,
+                                         gradient_weight=1e-4,
+                                         loss_weight=100.),
+                 distill_loss: dict = dict(type='DistillationLoss',
+                                           loss_weight=100.),
+                 lm_loss: dict = dict(type='TextCTCLoss', loss_weight=1.),
+                 clue_drop_ratio: float = 0.25,
+                 lm_label_len: int = 15,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.student, judge_input = build_recognizer(recognizer)
+        self.recognizer_input = dict(
+            recognizer_input if recognizer_input is not None else judge_input)
+        self.teacher = copy.deepcopy(self.student).requires_grad_(False)
+        self.teacher.eval()
+        self.student_checkpoint = student_checkpoint
+        self.teacher_checkpoint = teacher_checkpoint
+        dictionary = self.student.decoder.dictionary
+        self.network = MODELS.build(network)
+        self.language_model = MODELS.build(language_model)
+        self.pixel_loss = MODELS.build(pixel_loss)
+        self.distill_loss = MODELS.build(distill_loss)
+        self.lm_loss = MODELS.build(dict(dictionary=dictionary, **lm_loss))
+        if not 0 <= clue_drop_ratio <= 1:
+            raise ValueError(
+                f'clue_drop_ratio must be in [0, 1], got {clue_drop_ratio}')
+        self.clue_drop_ratio = clue_drop_ratio
+        self.lm_label_len = lm_label_len
+        self.register_state_dict_post_hook(_drop_teacher_keys)
+        self.register_load_state_dict_post_hook(_allow_missing_teacher_keys)
+
+    def init_weights(self) -> None:
+        """Initialise, then load the student and teacher checkpoints
+        strictly."""
+        super().init_weights()
+        for name in ('student', 'teacher'):
+            checkpoint = getattr(self, f'{name}_checkpoint')
+            if checkpoint:
+                load_checkpoint(getattr(self, name),
+                                checkpoint,
+                                map_location='cpu',
+                                strict=True)
+            else:
+                print_log(
+                    f'C3STISRRelease: no {name}_checkpoint, the {name} CRNN '
+                    'keeps random weights',
+                    logger='current',
+                    level=logging.WARNING)
+
+    def train(self, mode: bool = True) -> 'C3STISRRelease':
+        """Set the training mode; the teacher stays in eval mode."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def read(self, recognizer: nn.Module,
+             images: torch.Tensor) -> torch.Tensor:
+        """Read images with the student or the teacher.
+
+        Args:
+            recognizer (nn.Module): ``self.student`` or ``self.teacher``.
+            images (torch.Tensor): (N, C, H, W) RGB(+mask) in [0, 1].
+
+        Returns:
+            torch.Tensor: (N, T, K) logits.
+        """
+        x = prepare_recog_input(images, **self.recognizer_input)
+        x = recognizer.data_preprocessor(dict(inputs=x), False)['inputs']
+        feat = recognizer.extract_feat(x)
+        out_enc = recognizer.encoder(feat) if recognizer.with_encoder \
+            else None
+        return recognizer.decoder.forward_train(feat, out_enc)
+
+    def read_without_grad(self, images: torch.Tensor) -> torch.Tensor:
+        """The student's (N, T, K) logits in eval mode without gradients
+        (the language model's input); the student's mode is restored."""
+        mode = self.student.training
+        self.student.eval()
+        with torch.no_grad():
+            logits = self.read(self.student, images)
+        self.student.train(mode)
+        return logits
+
+    def drop_clues(self, probs: torch.Tensor) -> torch.Tensor:
+        """Zero the (N, T, K) clues of the first ``clue_drop_ratio`` x N
+        samples."""
+        keep = probs.new_ones(probs.shape[0])
+        keep[:int(probs.shape[0] * self.clue_drop_ratio)] = 0
+        return probs * keep.view(-1, 1, 1)
+
+    def lm_targets(self, data_samples: SampleList) -> SampleList:
+        """New samples whose ``gt_text`` is the label, lowercase, cut to
+        ``lm_label_len`` characters."""
+        targets = []
+        for sample in data_samples:
+            target = TextRecogDataSample()
+            target.gt_text = LabelData(
+                item=sample.gt_text.item.lower()[:self.lm_label_len])
+            targets.append(target)
+        return targets
+
+    def _forward(self,
+                 inputs: torch.Tensor,
+                 data_samples: OptSampleList = None) -> torch.Tensor:
+        """(N, C, h, w) LR -> (N, C, H, W) SR, guided by the student's
+        reading."""
+        logits = self.read(self.student, inputs)
+        return self.network(inputs, logits.softmax(-1))
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: SampleList) -> Dict[str, torch.Tensor]:
+        """The release's training losses of a batch.
+
+        Args:
+            inputs (torch.Tensor): (N, C, h, w) LR images in [0, 1].
+            data_samples (list[TextSRDataSample]): With ``gt_img`` and
+                ``gt_text``.
+
+        Returns:
+            dict: ``loss_pixel``, ``loss_distill`` and ``loss_lm``.
+        """
+        hr = self.stack_gt_img(data_samples)
+        with torch.no_grad():
+            teacher_logits = self.read(self.teacher, hr)
+        lm_logits = self.language_model.correct(self.read_without_grad(inputs))
+        logits = self.read(self.student, inputs)
+        sr = self.network(inputs, self.drop_clues(logits.softmax(-1)))
+        return dict(loss_pixel=self.pixel_loss(sr, hr),
+                    loss_distill=self.distill_loss(logits, teacher_logits),
+                    loss_lm=self.lm_loss(lm_logits,
+                                         self.lm_targets(data_samples)))

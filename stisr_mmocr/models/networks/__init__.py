@@ -1,0 +1,5 @@
+"""SR architectures as plain modules without losses (mmagic's
+``generator``), used by the models in ``editors``."""
+from .c3stisr_release_net import C3STISRReleaseNet
+
+__all__ = ['C3STISRReleaseNet']

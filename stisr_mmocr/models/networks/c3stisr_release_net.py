@@ -1,0 +1,111 @@
+import math
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmocr.registry import MODELS
+
+from ..layers import (RecurrentResidualBlock, STNHead, TPSSpatialTransformer,
+                      UpsampleBlock)
+from ..layers.c3stisr_release import InfoGen
+
+
+@MODELS.register_module()
+class C3STISRReleaseNet(nn.Module):
+    """The SR network of the C3-STISR release (the authors' ``TSRN_TL`` in
+    ``model/tsrn.py``, built with ``triple_clues=True``), without losses.
+
+    TSRN (TPS rectification while training, sequential residual blocks,
+    pixel-shuffle up-sampling) whose residual blocks all receive the
+    recognition clue only: the recognizer's distribution projected by
+    :class:`InfoGen` (the release's paddings) and resized bilinearly
+    (``align_corners=True``) to the LR size (``TSRN_TL.forward``, L420-422
+    and L450).
+
+    Not built, because nothing they compute reaches the output: the fused
+    clue ``hint`` (``dsta_rec``, ``dsta_ling``, ``infoGen_ling``,
+    ``down_conv``, ``gated``; L424-441) is computed and never used, and
+    ``dsta_vis``, ``infoGen_visual``, ``vis_rec_fuser`` and
+    ``correction_model`` are never called. The release's language model
+    (``lm``) is trained by its own CTC loss only and lives in the model
+    (:class:`C3STISRRelease`), not here.
+
+    Official name -> name here: ``block1`` -> ``block1``, ``block{i+2}`` ->
+    ``srb.{i}``, ``infoGen`` -> ``info_gen``, ``block{n+2}`` ->
+    ``block_tail``, ``block{n+3}`` -> ``upsample``, ``stn_head`` ->
+    ``stn_head`` (``tps`` keeps no weights).
+
+    Args:
+        in_channels (int): 4 with the mask channel (``--mask``), else 3.
+        scale_factor (int): Power of 2. Defaults to 2.
+        lr_size (Sequence[int]): (H, W) of the LR input. Defaults to
+            (16, 64).
+        num_blocks (int): Residual blocks (``--srb``). Defaults to 5.
+        hidden_channels (int): Feature channels (2 x ``--hd_u``). Defaults
+            to 64.
+        clue_channels (int): C' of the clue. Defaults to 32.
+        num_classes (int): K, classes of the recognizer. Defaults to 37.
+        use_stn (bool): TPS rectification while training (``--STN``).
+            Defaults to True.
+        info_gen (dict): Extra :class:`InfoGen` arguments. Defaults to
+            ``dict()``.
+    """
+
+    def __init__(self,
+                 in_channels: int = 4,
+                 scale_factor: int = 2,
+                 lr_size: Sequence[int] = (16, 64),
+                 num_blocks: int = 5,
+                 hidden_channels: int = 64,
+                 clue_channels: int = 32,
+                 num_classes: int = 37,
+                 use_stn: bool = True,
+                 info_gen: dict = dict()) -> None:
+        super().__init__()
+        if scale_factor < 2 or math.log2(scale_factor) % 1:
+            raise ValueError(
+                f'scale_factor must be a power of 2, got {scale_factor}')
+        self.use_stn = use_stn
+        if use_stn:
+            self.stn_head = STNHead(in_channels)
+            self.tps = TPSSpatialTransformer(output_size=tuple(lr_size))
+        self.block1 = nn.Sequential(
+            nn.Conv2d(in_channels, hidden_channels, 9, padding=4), nn.PReLU())
+        self.srb = nn.ModuleList([
+            RecurrentResidualBlock(hidden_channels, clue_channels)
+            for _ in range(num_blocks)
+        ])
+        self.info_gen = InfoGen(num_classes, clue_channels, **info_gen)
+        self.block_tail = nn.Sequential(
+            nn.Conv2d(hidden_channels, hidden_channels, 3, padding=1),
+            nn.BatchNorm2d(hidden_channels))
+        self.upsample = nn.Sequential(
+            *[
+                UpsampleBlock(hidden_channels, 2)
+                for _ in range(int(math.log2(scale_factor)))
+            ], nn.Conv2d(hidden_channels, in_channels, 9, padding=4))
+
+    def forward(self, x: torch.Tensor,
+                clue_probs: torch.Tensor) -> torch.Tensor:
+        """Super-resolve LR images guided by the recognition clue.
+
+        Args:
+            x (torch.Tensor): (N, C, h, w) LR images in [0, 1].
+            clue_probs (torch.Tensor): (N, T, K) character distributions of
+                the recognizer reading ``x`` (zeroed rows for dropped clues).
+
+        Returns:
+            torch.Tensor: (N, C, H, W) SR images in (-1, 1) (tanh).
+        """
+        if self.use_stn and self.training:
+            x = self.tps(x, self.stn_head(x))
+        head = self.block1(x)
+        clue = F.interpolate(self.info_gen(clue_probs),
+                             size=x.shape[-2:],
+                             mode='bilinear',
+                             align_corners=True)
+        body = head
+        for block in self.srb:
+            body = block(body, clue)
+        return torch.tanh(self.upsample(head + self.block_tail(body)))
