@@ -59,9 +59,10 @@ def run(cmd: List[str]) -> None:
     subprocess.run(cmd, cwd=ROOT, env=env, check=True)
 
 
-def json_logs(work_dir: str) -> List[dict]:
-    """Entries of the newest run's scalar log under ``work_dir``."""
-    logs = sorted(glob.glob(osp.join(work_dir, '*', '*.json')))
+def json_logs(work_dir: str, pattern: str = '*.json') -> List[dict]:
+    """Entries of the newest run's json log under ``work_dir`` (``pattern``
+    relative to the run's folder)."""
+    logs = sorted(glob.glob(osp.join(work_dir, '*', pattern)))
     if not logs:
         raise FileNotFoundError(f'no json log under {work_dir}')
     with open(logs[-1]) as f:
@@ -119,7 +120,8 @@ def main() -> None:
     ] + data)
     curve = {
         e['step']: e['avg/PSNR_per_image']
-        for e in json_logs(tsrn_dir) if 'avg/PSNR_per_image' in e
+        for e in json_logs(tsrn_dir, 'vis_data/scalars.json')
+        if 'avg/PSNR_per_image' in e
     }
     tsrn_test = osp.join(args.work_dir, 'test_tsrn')
     run([

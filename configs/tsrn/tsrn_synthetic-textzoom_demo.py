@@ -16,6 +16,9 @@ model = dict(hidden_channels=32, num_blocks=3, use_stn=False)
 train_dataloader = dict(batch_size=16, drop_last=True)
 train_cfg = dict(max_iters=1500, val_interval=250)
 default_hooks = dict(
-    logger=dict(interval=50),
+    logger=dict(interval=50, log_metric_by_epoch=False),
     checkpoint=dict(interval=1500, by_epoch=False, save_best=None))
 log_processor = dict(by_epoch=False)
+# scalars (with the validation metrics) in <work_dir>/<time>/vis_data for
+# the learning curve
+visualizer = dict(vis_backends=[dict(type='LocalVisBackend')])

@@ -213,6 +213,15 @@ def test_judge_accuracy_runs_a_real_mmocr_recognizer():
     assert res == {'crnn_word_acc': pytest.approx(expected)}
 
 
+def test_missing_judge_checkpoint_fails_at_construction(tmp_path):
+    missing = str(tmp_path / 'crnn.pth')
+    judge = dict(type='TextRecogJudge', recognizer=CRNN_CFG,
+                 checkpoint=missing)
+    with pytest.raises(FileNotFoundError,
+                       match=f'judges.crnn.checkpoint: {missing}'):
+        Evaluator(dict(type='JudgeAccuracy', judges=dict(crnn=judge)))
+
+
 def test_prepare_recog_input():
     from stisr_mmocr.models.judges import prepare_recog_input
     imgs = torch.rand(2, 4, 32, 128)

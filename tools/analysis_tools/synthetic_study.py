@@ -8,10 +8,12 @@ Steps, all in this process with mmengine runners:
    synth_textzoom.py``) under ``<work-dir>/data_<size>`` unless it is there;
 2. train MMOCR's CRNN on its HR images
    (``configs/judges/crnn_synthetic-textzoom_train.py``): the judge;
-3. train each SR method from its TextZoom config on the synthetic training
-   pairs (same data, same pipeline, iteration-based, no validation, constant
-   learning rate), C3-STISR's recognizer R starting from the judge's weights
-   (the paper starts it from the judge's CRNN too); Bicubic is not trained;
+3. train each SR method from its TextZoom config (its official recipe:
+   loss weights, optimizer, clipping) on the synthetic training pairs (same
+   data, same pipeline, iteration-based, no validation, constant learning
+   rate), C3-STISR's student and teacher CRNN starting from the judge's
+   weights (the release starts them from the judge's CRNN too); Bicubic is
+   not trained;
 4. test every method on the three subsets with PSNR and SSIM under both
    protocols (per image on the clamped output; per batch of 48 on the raw
    output) and the judge's word accuracy (TPGSR's input: bicubic 100x32,
@@ -106,15 +108,20 @@ class Method(NamedTuple):
     config: str  # relative to the repository root
     trains: bool = True
     reads_text: bool = False  # also report its own reading
-    recognizer_from_judge: bool = False  # C3-STISR's R starts as the judge
+    # model keys that get the judge's checkpoint (C3-STISR's recognizers
+    # start as the judge, as the paper's start from the judge's CRNN)
+    judge_weights: Tuple[str, ...] = ()
+    # model keys set to None: downloads the study does not make
+    no_weights: Tuple[str, ...] = ()
     judge_clamp: bool = False  # the judge reads the output clamped to [0, 1]
 
 
 # STIRER: the release architecture with the stage-1 objective and optimizer
 # (pixel loss without the text focus loss, whose recognizer weights are not
 # part of the study), trained from scratch on the study's pairs.
-# C3-STISR: the released variant; its language model starts from random
-# weights (ABINet's checkpoint is a download the study does not make).
+# C3-STISR: the authors' released network and recipe; its student and
+# teacher CRNN start as the judge, its language model from random weights
+# (ABINet's checkpoint is a download the study does not make).
 METHODS = {
     'bicubic':
     Method('Bicubic', 'configs/bicubic/bicubic_textzoom.py', trains=False,
@@ -124,8 +131,9 @@ METHODS = {
     'c3stisr':
     Method(
         'C3-STISR',
-        'configs/c3stisr/c3stisr_textzoom.py',
-        recognizer_from_judge=True),
+        'configs/c3stisr/c3stisr_release_textzoom.py',
+        judge_weights=('student_checkpoint', 'teacher_checkpoint'),
+        no_weights=('language_model.checkpoint', )),
     'stirer':
     Method(
         'STIRER',
@@ -337,9 +345,9 @@ def run_method(method: Method, data_root: str, size: StudySize,
     cfg.test_cfg = dict(type='TestLoop')
     cfg.test_evaluator = evaluator_cfg(
         judge_checkpoint, method.reads_text, judge_clamp=method.judge_clamp)
-    if method.recognizer_from_judge:
-        cfg.model.recognizer_checkpoint = judge_checkpoint
-        cfg.model.clue_generator.linguistic.language_model.checkpoint = None
+    cfg.merge_from_dict({f'model.{k}': judge_checkpoint
+                         for k in method.judge_weights})
+    cfg.merge_from_dict({f'model.{k}': None for k in method.no_weights})
     if method.trains:
         cfg.train_dataloader = loader(
             train_dataset(data_root, pipeline.textzoom_train_pipeline),

@@ -1,3 +1,4 @@
+import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import torch.nn as nn
@@ -13,7 +14,9 @@ class JudgeAccuracy(BaseMetric):
     """Word accuracy of frozen judge recognizers reading the SR output.
 
     Each judge (e.g. ``TextRecogJudge`` wrapping MMOCR's CRNN) is built on
-    first use and moved to the outputs' device. Labels and predictions are
+    first use and moved to the outputs' device; a local checkpoint file
+    that does not exist fails at construction, so a training run stops
+    before its first iteration. Labels and predictions are
     compared after :func:`filter_text`.
 
     Args:
@@ -38,6 +41,13 @@ class JudgeAccuracy(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         if not judges:
             raise ValueError('JudgeAccuracy needs at least one judge')
+        for name, cfg in judges.items():
+            path = cfg.get('checkpoint')
+            if path and '://' not in path and not osp.isfile(path):
+                raise FileNotFoundError(
+                    f'JudgeAccuracy judges.{name}.checkpoint: {path} does '
+                    'not exist (convert or train the judge first, or set '
+                    'it to None for random weights)')
         self.judge_cfgs = dict(judges)
         self.step = step
         self.clamp = clamp
