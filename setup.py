@@ -17,7 +17,7 @@ setup(
     description='Scene text image super-resolution (TSRN, C3-STISR, STIRER) for MMOCR',
     long_description=readme(),
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    packages=find_packages(include=('stisr_mmocr', 'stisr_mmocr.*')),
     python_requires='>=3.9',
     install_requires=requirements('requirements/runtime.txt') + ['mmcv==2.0.1'],
     extras_require=dict(tests=requirements('requirements/tests.txt')),

@@ -1,28 +1,10 @@
-import importlib.util
-from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 from mmengine.dataset import BaseDataset
 from mmocr.registry import DATASETS
 
 from stisr_mmocr.structures import filter_text
-
-#: The synthetic TextZoom generator, whose word list is the default corpus.
-GENERATOR = (
-    Path(__file__).resolve().parents[2] / 'tools' / 'dataset_converters' /
-    'synth_textzoom.py')
-
-
-def generator_words() -> Sequence[str]:
-    """``DEFAULT_WORDS`` of ``tools/dataset_converters/synth_textzoom.py``."""
-    if not GENERATOR.is_file():
-        raise FileNotFoundError(
-            f'{GENERATOR} not found: give WordCorpusDataset an ann_file')
-    spec = importlib.util.spec_from_file_location('synth_textzoom', GENERATOR)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.DEFAULT_WORDS
-
+from .default_words import DEFAULT_WORDS
 
 @DATASETS.register_module()
 class WordCorpusDataset(BaseDataset):
@@ -34,7 +16,8 @@ class WordCorpusDataset(BaseDataset):
 
     Args:
         ann_file (str): The text file (joined to ``data_root``). '' uses the
-            word list of the synthetic TextZoom generator. Defaults to ''.
+            package's word list (``stisr_mmocr.datasets.default_words``,
+            also the synthetic TextZoom generator's). Defaults to ''.
         voc_type (str): Vocabulary of :func:`filter_text`. Defaults to
             'lower'.
         min_len (int): Shortest word kept. Defaults to 1.
@@ -60,7 +43,7 @@ class WordCorpusDataset(BaseDataset):
             with open(self.ann_file, encoding='utf-8') as f:
                 tokens = f.read().split()
         else:
-            tokens = generator_words()
+            tokens = DEFAULT_WORDS
         data_list = []
         for token in tokens:
             word = filter_text(token, self.voc_type)
@@ -68,6 +51,7 @@ class WordCorpusDataset(BaseDataset):
                                               or len(word) <= self.max_len):
                 data_list.append(dict(gt_text=word))
         if not data_list:
-            raise ValueError(f'no word of {self.ann_file or GENERATOR} has '
+            source = self.ann_file or 'the default word list'
+            raise ValueError(f'no word of {source} has '
                              f'{self.min_len}..{self.max_len} characters')
         return data_list

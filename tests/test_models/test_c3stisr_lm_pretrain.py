@@ -11,7 +11,7 @@ from mmengine.dataset import pseudo_collate
 from mmocr.registry import DATASETS, MODELS, TASK_UTILS, TRANSFORMS
 
 import stisr_mmocr  # noqa: F401
-from stisr_mmocr.datasets.word_corpus_dataset import generator_words
+from stisr_mmocr.datasets.default_words import DEFAULT_WORDS
 
 REPO = Path(__file__).resolve().parents[2]
 STAGE1 = REPO / 'configs' / 'c3stisr' / 'c3stisr_lm-pretrain_wordcorpus.py'
@@ -53,7 +53,7 @@ def test_word_corpus_dataset(tmp_path):
     assert [dataset[i]['gt_text'] for i in range(len(dataset))] == \
         ['hello', 'world', 'c3stisr', 'a']
     default = DATASETS.build(dict(type='WordCorpusDataset'))
-    assert len(default) == len(generator_words())
+    assert len(default) == len(DEFAULT_WORDS)
 
 
 def test_mutate_spelling():

@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 from mmengine.runner import load_checkpoint
 from mmocr.registry import MODELS
 
-from ..judges import build_recognizer, prepare_recog_input
+from ..judges import build_recognizer, recognizer_logits
 from ..losses.text_ctc_loss import TextCTCLoss
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
 
@@ -160,12 +160,7 @@ class C3STISR(BaseTextSR):
         Returns:
             torch.Tensor: (N, T, K) logits.
         """
-        x = prepare_recog_input(images, **self.recognizer_input)
-        x = recognizer.data_preprocessor(dict(inputs=x), False)['inputs']
-        feat = recognizer.extract_feat(x)
-        out_enc = recognizer.encoder(feat) if recognizer.with_encoder \
-            else None
-        return recognizer.decoder.forward_train(feat, out_enc)
+        return recognizer_logits(recognizer, images, **self.recognizer_input)
 
     def generate(self, inputs: torch.Tensor) -> Dict[str, object]:
         """Read the LR images, generate the clue and super-resolve.

@@ -11,7 +11,7 @@ from mmengine.structures import LabelData
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
-from ..judges import build_recognizer, prepare_recog_input
+from ..judges import build_recognizer, recognizer_logits
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
 
 _TEACHER_KEY = re.compile(r'(^|\.)teacher\.')
@@ -170,12 +170,7 @@ class C3STISRRelease(BaseTextSR):
         Returns:
             torch.Tensor: (N, T, K) logits.
         """
-        x = prepare_recog_input(images, **self.recognizer_input)
-        x = recognizer.data_preprocessor(dict(inputs=x), False)['inputs']
-        feat = recognizer.extract_feat(x)
-        out_enc = recognizer.encoder(feat) if recognizer.with_encoder \
-            else None
-        return recognizer.decoder.forward_train(feat, out_enc)
+        return recognizer_logits(recognizer, images, **self.recognizer_input)
 
     def read_without_grad(self, images: torch.Tensor) -> torch.Tensor:
         """The student's (N, T, K) logits in eval mode without gradients

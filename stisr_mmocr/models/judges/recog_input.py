@@ -1,6 +1,7 @@
 from typing import Optional, Sequence
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 _GRAY_WEIGHTS = (0.299, 0.587, 0.114)
@@ -32,3 +33,29 @@ def prepare_recog_input(imgs: torch.Tensor,
     else:
         x = x.flip(1)
     return x * 255.
+
+
+def recognizer_logits(recognizer: nn.Module,
+                      imgs: torch.Tensor,
+                      size: Optional[Sequence[int]] = None,
+                      gray: bool = False) -> torch.Tensor:
+    """Per-frame logits of a CTC recognizer (MMOCR's CRNN) reading SR
+    images, with gradients: the recognizer of a guided SR model.
+
+    The images go through :func:`prepare_recog_input` and the recognizer's
+    own data preprocessor, then its backbone, encoder and decoder.
+
+    Args:
+        recognizer (nn.Module): An MMOCR ``EncoderDecoderRecognizer``.
+        imgs (torch.Tensor): (N, C>=3, H, W) RGB(+mask) images in [0, 1].
+        size (Sequence[int], optional): (W, H) to resize to, or None.
+        gray (bool): Read one gray channel.
+
+    Returns:
+        torch.Tensor: (N, T, K) logits.
+    """
+    x = prepare_recog_input(imgs, size, gray)
+    x = recognizer.data_preprocessor(dict(inputs=x), False)['inputs']
+    feat = recognizer.extract_feat(x)
+    out_enc = recognizer.encoder(feat) if recognizer.with_encoder else None
+    return recognizer.decoder.forward_train(feat, out_enc)
