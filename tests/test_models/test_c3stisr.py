@@ -238,6 +238,22 @@ def test_skeleton_painter_draws_the_decoded_string(triple):
     assert (painter(['xyz'])[0] != images[0]).any()
 
 
+def test_prior_dropout_zeroes_the_first_quarter_of_the_clues():
+    torch.manual_seed(0)
+    model = MODELS.build(dict(small(), clue_drop_ratio=0.25))
+    seen = []
+    model.backbone.register_forward_pre_hook(
+        lambda module, args: seen.append(args[1].detach()))
+    lr, _ = batch(4)
+    model.train()
+    model._forward(lr)
+    norms = seen[-1].flatten(1).norm(dim=1)
+    assert norms[0] == 0 and (norms[1:] > 0).all()
+    model.eval()
+    model._forward(lr)
+    assert (seen[-1].flatten(1).norm(dim=1) > 0).all()
+
+
 def test_training_lowers_loss():
     torch.manual_seed(0)
     model = MODELS.build(small())

@@ -103,11 +103,13 @@ def test_recurrent_block_with_clue():
     assert block.gru1.conv1.in_channels == 24
 
 
-def test_tsrn_with_clue_channels():
-    model = MODELS.build(dict(type='TSRN', clue_channels=32, use_stn=False))
+def test_tsrn_network_with_clue_channels():
+    net = MODELS.build(dict(type='TSRNNet', clue_channels=32, use_stn=False))
     lr, _ = batch(2)
-    out = model._forward(lr, clue=torch.rand(2, 32, 16, 64))
+    out = net(lr, torch.rand(2, 32, 16, 64))
     assert out.shape == (2, 4, 32, 128)
+    with pytest.raises(ValueError, match='needs a clue'):
+        net(lr)
 
 
 def test_bicubic():

@@ -98,8 +98,8 @@ def bias_before_batch_norm(name):
     up to full-size steps of random sign in both loops alike."""
     return bool(
         re.fullmatch(
-            r'srb\.\d\.conv[12]\.bias|block_tail\.0\.bias|'
-            r'stn_head\.stn_convnet\.\d+\.0\.bias|stn_head\.stn_fc1\.0\.bias',
+            r'generator\.(srb\.\d\.conv[12]\.bias|block_tail\.0\.bias|'
+            r'stn_head\.stn_convnet\.\d+\.0\.bias|stn_head\.stn_fc1\.0\.bias)',
             name))
 
 

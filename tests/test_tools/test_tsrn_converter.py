@@ -183,7 +183,7 @@ def test_mismatching_checkpoint_is_reported_and_nothing_written(tmp_path):
                           if k.startswith('block8.')})
     proc, dst = convert(tmp_path, more, 'more.pth')
     assert proc.returncode != 0 and not dst.exists()
-    assert 'unexpected keys' in proc.stderr and 'srb.5.' in proc.stderr
+    assert 'unexpected keys' in proc.stderr and 'generator.srb.5.' in proc.stderr
     fewer = {k: v for k, v in state.items() if not k.startswith('block3.')}
     proc, dst = convert(tmp_path, fewer, 'fewer.pth')
     assert proc.returncode != 0 and not dst.exists()
@@ -191,4 +191,4 @@ def test_mismatching_checkpoint_is_reported_and_nothing_written(tmp_path):
     no_bn = {k: v for k, v in state.items() if k != 'block2.bn1.weight'}
     proc, dst = convert(tmp_path, no_bn, 'no_bn.pth')
     assert proc.returncode != 0 and not dst.exists()
-    assert 'missing keys (1): srb.0.bn1.weight' in proc.stderr
+    assert 'missing keys (1): generator.srb.0.bn1.weight' in proc.stderr

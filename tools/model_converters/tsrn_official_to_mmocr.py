@@ -2,14 +2,16 @@
 
 The official ``TSRN`` (TextZoom ``src/model/tsrn.py``, TPGSR
 ``model/tsrn.py``) numbers its stages ``block1`` ... ``block{n + 3}`` for
-``n`` residual blocks; the project names them by role:
+``n`` residual blocks; the project's ``TSRNNet`` (the ``generator`` of the
+``TSRN`` model) names them by role:
 
-- ``block1.*`` -> ``block1.*`` (9x9 conv + PReLU)
-- ``block{k}.*``, k = 2 .. n + 1 -> ``srb.{k - 2}.*`` (residual blocks; the
-  inner names ``conv1/bn1/gru1/conv2/bn2/gru2`` are the same)
-- ``block{n + 2}.*`` -> ``block_tail.*`` (3x3 conv + BN)
-- ``block{n + 3}.*`` -> ``upsample.*`` (pixel-shuffle blocks + 9x9 conv)
-- ``stn_head.*`` -> ``stn_head.*``
+- ``block1.*`` -> ``generator.block1.*`` (9x9 conv + PReLU)
+- ``block{k}.*``, k = 2 .. n + 1 -> ``generator.srb.{k - 2}.*`` (residual
+  blocks; the inner names ``conv1/bn1/gru1/conv2/bn2/gru2`` are the same)
+- ``block{n + 2}.*`` -> ``generator.block_tail.*`` (3x3 conv + BN)
+- ``block{n + 3}.*`` -> ``generator.upsample.*`` (pixel-shuffle blocks +
+  9x9 conv)
+- ``stn_head.*`` -> ``generator.stn_head.*``
 - ``tps.{inverse_kernel, padding_matrix, target_coordinate_repr,
   target_control_points}``: constant buffers of the TPS grid, recomputed by
   the project's ``TPSSpatialTransformer``; dropped.
@@ -100,7 +102,7 @@ def convert_tsrn(state: dict, path: str = '<checkpoint>') -> OrderedDict:
     Raises:
         KeyError: Keys outside the TSRN layout, listed.
     """
-    key_map = tsrn_key_map(state)
+    key_map = tsrn_key_map(state, prefix='generator.')
     tps = {f'tps.{b}' for b in TPS_BUFFERS}
     unexpected = sorted(set(state) - set(key_map) - tps)
     if unexpected:

@@ -30,7 +30,7 @@ class C3STISR(BaseTextSR):
     variant's CTC against the label with a ``TextCTCLoss``.
 
     Args:
-        backbone (dict): Config of the SR backbone, a ``TSRN`` whose
+        backbone (dict): Config of the SR network, a ``TSRNNet`` whose
             ``clue_channels`` is C'.
         recognizer (str or dict): R: a recognizer config file (with
             ``model`` and ``judge_input``, e.g.
@@ -54,6 +54,10 @@ class C3STISR(BaseTextSR):
             drops the term (R then learns through the clues only).
         linguistic_loss (dict, optional): Loss of the language model's
             output; needs the linguistic clue. Defaults to None.
+        clue_drop_ratio (float): Fraction of every training batch, from its
+            start, whose clue is zeroed (TPGSR's prior dropout, which the
+            C3-STISR release keeps: ``drop_vec[:N // 4] = 0``). Defaults to
+            0.
         data_preprocessor (dict, optional): Defaults to
             ``TextSRDataPreprocessor``.
         init_cfg (dict, optional): Initialisation config.
@@ -73,6 +77,7 @@ class C3STISR(BaseTextSR):
                  distill_loss: Optional[dict] = dict(
                      type='DistillationLoss', loss_weight=1.),
                  linguistic_loss: Optional[dict] = None,
+                 clue_drop_ratio: float = 0.,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -87,8 +92,12 @@ class C3STISR(BaseTextSR):
                 num_classes=dictionary.num_classes,
                 dictionary=dictionary,
                 **clue_generator))
+        if not 0 <= clue_drop_ratio <= 1:
+            raise ValueError(
+                f'clue_drop_ratio must be in [0, 1], got {clue_drop_ratio}')
+        self.clue_drop_ratio = clue_drop_ratio
         self.backbone = MODELS.build(backbone)
-        clue_channels = self.backbone.srb[0].clue_channels
+        clue_channels = self.backbone.clue_channels
         if clue_channels != self.clue_generator.clue_channels:
             raise ValueError(
                 f'backbone.clue_channels ({clue_channels}) must equal '
@@ -171,12 +180,18 @@ class C3STISR(BaseTextSR):
         Returns:
             dict: ``sr`` (N, C, H, W), ``logits`` R(I_LR) (N, T, K), and the
             clue generator's outputs (``clue``, ``clues``, ``weights``,
-            ``lm_logits``, ``texts``).
+            ``lm_logits``, ``texts``); ``clue`` is before the training-time
+            prior dropout.
         """
         logits = self.recognize(self.recognizer, inputs)
         out = self.clue_generator(inputs, logits)
         out['logits'] = logits
-        out['sr'] = self.backbone._forward(inputs, clue=out['clue'])
+        clue = out['clue']
+        if self.training and self.clue_drop_ratio:
+            keep = clue.new_ones(clue.shape[0])
+            keep[:int(clue.shape[0] * self.clue_drop_ratio)] = 0
+            clue = clue * keep.view(-1, 1, 1, 1)
+        out['sr'] = self.backbone(inputs, clue)
         return out
 
     def _forward(self,

@@ -1,5 +1,6 @@
 """SR architectures as plain modules without losses (mmagic's
 ``generator``), used by the models in ``editors``."""
 from .c3stisr_release_net import C3STISRReleaseNet
+from .tsrn_net import TSRNNet
 
-__all__ = ['C3STISRReleaseNet']
+__all__ = ['C3STISRReleaseNet', 'TSRNNet']

@@ -1,23 +1,20 @@
-import math
 from typing import Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmocr.registry import MODELS
 
-from ..layers import (RecurrentResidualBlock, STNHead, TPSSpatialTransformer,
-                      UpsampleBlock)
 from ..layers.c3stisr_release import InfoGen
+from .tsrn_net import TSRNNet
 
 
 @MODELS.register_module()
-class C3STISRReleaseNet(nn.Module):
+class C3STISRReleaseNet(TSRNNet):
     """The SR network of the C3-STISR release (the authors' ``TSRN_TL`` in
     ``model/tsrn.py``, built with ``triple_clues=True``), without losses.
 
-    TSRN (TPS rectification while training, sequential residual blocks,
-    pixel-shuffle up-sampling) whose residual blocks all receive the
+    :class:`TSRNNet` (TPS rectification while training, sequential residual
+    blocks, pixel-shuffle up-sampling) whose residual blocks all receive the
     recognition clue only: the recognizer's distribution projected by
     :class:`InfoGen` (the release's paddings) and resized bilinearly
     (``align_corners=True``) to the LR size (``TSRN_TL.forward``, L420-422
@@ -62,29 +59,9 @@ class C3STISRReleaseNet(nn.Module):
                  num_classes: int = 37,
                  use_stn: bool = True,
                  info_gen: dict = dict()) -> None:
-        super().__init__()
-        if scale_factor < 2 or math.log2(scale_factor) % 1:
-            raise ValueError(
-                f'scale_factor must be a power of 2, got {scale_factor}')
-        self.use_stn = use_stn
-        if use_stn:
-            self.stn_head = STNHead(in_channels)
-            self.tps = TPSSpatialTransformer(output_size=tuple(lr_size))
-        self.block1 = nn.Sequential(
-            nn.Conv2d(in_channels, hidden_channels, 9, padding=4), nn.PReLU())
-        self.srb = nn.ModuleList([
-            RecurrentResidualBlock(hidden_channels, clue_channels)
-            for _ in range(num_blocks)
-        ])
+        super().__init__(in_channels, scale_factor, lr_size, num_blocks,
+                         hidden_channels, clue_channels, use_stn)
         self.info_gen = InfoGen(num_classes, clue_channels, **info_gen)
-        self.block_tail = nn.Sequential(
-            nn.Conv2d(hidden_channels, hidden_channels, 3, padding=1),
-            nn.BatchNorm2d(hidden_channels))
-        self.upsample = nn.Sequential(
-            *[
-                UpsampleBlock(hidden_channels, 2)
-                for _ in range(int(math.log2(scale_factor)))
-            ], nn.Conv2d(hidden_channels, in_channels, 9, padding=4))
 
     def forward(self, x: torch.Tensor,
                 clue_probs: torch.Tensor) -> torch.Tensor:
@@ -98,14 +75,8 @@ class C3STISRReleaseNet(nn.Module):
         Returns:
             torch.Tensor: (N, C, H, W) SR images in (-1, 1) (tanh).
         """
-        if self.use_stn and self.training:
-            x = self.tps(x, self.stn_head(x))
-        head = self.block1(x)
         clue = F.interpolate(self.info_gen(clue_probs),
                              size=x.shape[-2:],
                              mode='bilinear',
                              align_corners=True)
-        body = head
-        for block in self.srb:
-            body = block(body, clue)
-        return torch.tanh(self.upsample(head + self.block_tail(body)))
+        return super().forward(x, clue)
