@@ -207,7 +207,7 @@ def test_frozen_attention_recognizer_loss_is_deterministic():
     second = model.loss(lr, samples)['loss_ce']
     assert torch.isfinite(first).all() and torch.equal(first, second)
     first.mean().backward()
-    assert model.sr.block1[0].weight.grad.abs().sum() > 0
+    assert model.sr.generator.block1[0].weight.grad.abs().sum() > 0
     # back in eval mode the decoder decodes (no targets needed)
     model.eval()
     with torch.no_grad():
