@@ -1,4 +1,4 @@
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional
 
 import torch
 from mmocr.registry import MODELS
@@ -13,36 +13,23 @@ class TSRN(BaseTextSR):
     trained with TextZoom's image loss.
 
     Args:
-        in_channels (int): 4 with the mask channel, else 3. Defaults to 4.
-        scale_factor (int): Power of 2. Defaults to 2.
-        lr_size (Sequence[int]): (H, W) of the LR input. Defaults to
-            (16, 64).
-        num_blocks (int): Residual blocks. Defaults to 5.
-        hidden_channels (int): Feature channels. Defaults to 64.
-        use_stn (bool): TPS rectification of the input (training only, as
-            the official code). Defaults to True.
         loss (dict): Pixel loss config. Defaults to
             ``TextImageLoss(mse_weight=1, gradient_weight=1e-4)``.
-        **kwargs: :class:`BaseTextSR` arguments.
+        data_preprocessor (dict, optional): See :class:`BaseTextSR`.
+        init_cfg (dict, optional): Initialisation config.
+        **network: :class:`TSRNNet` arguments (``in_channels``,
+            ``scale_factor``, ``lr_size``, ``num_blocks``,
+            ``hidden_channels``, ``use_stn``).
     """
 
     def __init__(self,
-                 in_channels: int = 4,
-                 scale_factor: int = 2,
-                 lr_size: Sequence[int] = (16, 64),
-                 num_blocks: int = 5,
-                 hidden_channels: int = 64,
-                 use_stn: bool = True,
                  loss: Optional[dict] = None,
-                 **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.generator = TSRNNet(
-            in_channels=in_channels,
-            scale_factor=scale_factor,
-            lr_size=lr_size,
-            num_blocks=num_blocks,
-            hidden_channels=hidden_channels,
-            use_stn=use_stn)
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None,
+                 **network) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.generator = TSRNNet(**network)
         self.loss_module = MODELS.build(
             loss or dict(
                 type='TextImageLoss', mse_weight=1., gradient_weight=1e-4))

@@ -1,5 +1,3 @@
-from typing import Sequence
-
 import torch
 import torch.nn.functional as F
 from mmocr.registry import MODELS
@@ -34,33 +32,21 @@ class C3STISRReleaseNet(TSRNNet):
     ``stn_head`` (``tps`` keeps no weights).
 
     Args:
-        in_channels (int): 4 with the mask channel (``--mask``), else 3.
-        scale_factor (int): Power of 2. Defaults to 2.
-        lr_size (Sequence[int]): (H, W) of the LR input. Defaults to
-            (16, 64).
-        num_blocks (int): Residual blocks (``--srb``). Defaults to 5.
-        hidden_channels (int): Feature channels (2 x ``--hd_u``). Defaults
-            to 64.
         clue_channels (int): C' of the clue. Defaults to 32.
         num_classes (int): K, classes of the recognizer. Defaults to 37.
-        use_stn (bool): TPS rectification while training (``--STN``).
-            Defaults to True.
         info_gen (dict): Extra :class:`InfoGen` arguments. Defaults to
             ``dict()``.
+        **kwargs: Other :class:`TSRNNet` arguments (``in_channels`` 4 with
+            ``--mask``, ``num_blocks`` = ``--srb``, ``hidden_channels`` =
+            2 x ``--hd_u``, ``use_stn`` = ``--STN``, ...).
     """
 
     def __init__(self,
-                 in_channels: int = 4,
-                 scale_factor: int = 2,
-                 lr_size: Sequence[int] = (16, 64),
-                 num_blocks: int = 5,
-                 hidden_channels: int = 64,
                  clue_channels: int = 32,
                  num_classes: int = 37,
-                 use_stn: bool = True,
-                 info_gen: dict = dict()) -> None:
-        super().__init__(in_channels, scale_factor, lr_size, num_blocks,
-                         hidden_channels, clue_channels, use_stn)
+                 info_gen: dict = dict(),
+                 **kwargs) -> None:
+        super().__init__(clue_channels=clue_channels, **kwargs)
         self.info_gen = InfoGen(num_classes, clue_channels, **info_gen)
 
     def forward(self, x: torch.Tensor,
