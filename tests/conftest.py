@@ -45,15 +45,15 @@ def write_lmdb(path: str, records: Dict[str, bytes]) -> str:
 
 def textzoom_records(labels: List[str],
                      seed: int = 0,
-                     hr_size=(128, 32),
-                     lr_size=(64, 16),
+                     hr_hw=(32, 128),
+                     lr_hw=(16, 64),
                      num_samples: Optional[int] = None) -> Dict[str, bytes]:
     """TextZoom-layout records for ``labels`` (indices from 1)."""
     rng = np.random.default_rng(seed)
     rec = {'num-samples': str(num_samples or len(labels)).encode()}
     for i, label in enumerate(labels, start=1):
-        hr = text_crop(rng, hr_size[1], hr_size[0])
-        lr = cv2.resize(hr, lr_size, interpolation=cv2.INTER_AREA)
+        hr = text_crop(rng, *hr_hw)
+        lr = cv2.resize(hr, lr_hw[::-1], interpolation=cv2.INTER_AREA)
         rec['label-%09d' % i] = label.encode()
         rec['image_hr-%09d' % i] = encode_png(hr)
         rec['image_lr-%09d' % i] = encode_png(lr)

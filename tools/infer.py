@@ -2,7 +2,7 @@
 
 Usage:
     python tools/infer.py INPUTS CONFIG [--weights CKPT] [--out-dir DIR]
-        [--batch-size 8] [--device cpu] [--lr-size W H] [--no-vis]
+        [--batch-size 8] [--device cpu] [--lr-hw H W] [--no-vis]
 
 INPUTS is an image file or a folder. Writes DIR/sr/*.png, DIR/vis/*.png and
 DIR/results.json; unreadable files are listed by name and skipped.
@@ -21,11 +21,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--device', help='e.g. cpu or cuda:0')
     parser.add_argument(
-        '--lr-size',
+        '--lr-hw',
         type=int,
         nargs=2,
-        metavar=('W', 'H'),
-        help='LR input size (default: from the config)')
+        metavar=('H', 'W'),
+        help='LR input height and width (default: from the config)')
     parser.add_argument(
         '--no-vis', action='store_true', help='do not write pictures')
     return parser.parse_args()
@@ -37,7 +37,7 @@ def main() -> None:
         args.config,
         weights=args.weights,
         device=args.device,
-        lr_size=tuple(args.lr_size) if args.lr_size else None)
+        lr_hw=tuple(args.lr_hw) if args.lr_hw else None)
     results = inferencer(
         args.inputs,
         batch_size=args.batch_size,

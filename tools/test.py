@@ -3,15 +3,18 @@
 Usage:
     python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--amp]
         [--show-dir DIR] [--cfg-options k=v ...] [--launcher ...]
+
+The run goes through :class:`stisr_mmocr.engine.StrictRunner`: the
+checkpoints the config names are checked before the datasets are built,
+and ``load_from`` / resume checkpoints load strictly (mismatches listed).
 """
 import argparse
 import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
-from stisr_mmocr.engine import setup_cpu_distributed
+from stisr_mmocr.engine import StrictRunner, setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,7 +71,7 @@ def main() -> None:
         hooks.visualization.enable = True
         hooks.visualization.show_dir = args.show_dir
     setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = StrictRunner.from_cfg(cfg)
     runner.test()
 
 

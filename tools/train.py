@@ -3,15 +3,18 @@
 Usage:
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+
+The run goes through :class:`stisr_mmocr.engine.StrictRunner`: the
+checkpoints the config names are checked before the datasets are built,
+and ``load_from`` / resume checkpoints load strictly (mismatches listed).
 """
 import argparse
 import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
-from stisr_mmocr.engine import setup_cpu_distributed
+from stisr_mmocr.engine import StrictRunner, setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -65,7 +68,7 @@ def main() -> None:
         cfg.resume = True
         cfg.load_from = args.resume
     setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = StrictRunner.from_cfg(cfg)
     runner.train()
 
 

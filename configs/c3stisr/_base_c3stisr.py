@@ -47,7 +47,7 @@ model = dict(
         type='TSRNNet',
         in_channels=4,
         scale_factor=2,
-        lr_size=(16, 64),
+        lr_hw=(16, 64),
         num_blocks=5,
         hidden_channels=64,
         clue_channels=32,
@@ -57,7 +57,7 @@ model = dict(
     clue_generator=dict(
         type='C3ClueGenerator',
         clue_channels=32,
-        lr_size=(16, 64),
+        lr_hw=(16, 64),
         image_channels=4,
         recognition=dict(type='DistributionClue'),
         linguistic=dict(

@@ -38,7 +38,7 @@ model = dict(
     network=dict(type='C3STISRReleaseNet',
                  in_channels=4,
                  scale_factor=2,
-                 lr_size=(16, 64),
+                 lr_hw=(16, 64),
                  num_blocks=5,
                  hidden_channels=64,
                  clue_channels=32,

@@ -16,7 +16,7 @@ lr_crop_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadOCRAnnotations', with_text=True),
     dict(type='RecogImgToLR'),
-    dict(type='ResizeLRHR', lr_size=(64, 16)),
+    dict(type='ResizeLRHR', lr_hw=(16, 64)),
     dict(type='AddMaskChannel'),
     dict(type='PackTextSRInputs'),
 ]

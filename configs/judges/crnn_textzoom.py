@@ -15,14 +15,17 @@ Input preparation (``parse_crnn_data`` in TPGSR's ``interfaces/base.py``):
 3. the 1x32x100 gray tensor goes to CRNN as is, without mean/std
    normalization, i.e. CRNN sees values in ``[0, 1]``.
 
-``judge_input`` records steps 1-2: ``size`` is the (W, H) the SR image is
-resized to and ``gray`` asks for the gray conversion. The judge is fed the
-gray image on the 0..255 scale (float, neither rounded nor clamped to keep the
+``reader`` records steps 1-2 for every model that reads SR images with this
+CRNN (``RecognizerReader``: the judge, C3-STISR's recognizers, the cascade):
+``hw`` is the (H, W) the SR image is resized to, with ``interpolation``,
+and ``gray`` asks for the gray conversion. The recognizer is fed the gray
+image on the 0..255 scale (float, neither rounded nor clamped to keep the
 protocol exact); ``data_preprocessor`` divides it by 255, so the recognizer
 sees exactly what the official CRNN sees.
 
 STIRER's ``test.py`` instead feeds its 32x128 SR output without resizing
-(only the gray conversion, inside its CRNN): use ``size=None`` there.
+(only the gray conversion, inside its CRNN): override it with
+``reader=dict(hw=None)`` there.
 
 The CTC blank of the official CRNN (class 0) sits at MMOCR's padding index
 (36, after the 36 characters); the converter permutes the classifier to match.
@@ -49,4 +52,4 @@ model = dict(
     data_preprocessor=dict(
         type='TextRecogDataPreprocessor', mean=[0], std=[255]))
 
-judge_input = dict(size=(100, 32), gray=True)
+reader = dict(hw=(32, 100), gray=True, interpolation='bicubic')

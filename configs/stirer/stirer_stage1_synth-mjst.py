@@ -10,6 +10,10 @@
 # the dataset, not replaced by a neighbour as in the official loader.
 # Data: data/mjst/ST and data/mjst/MJ/MJ_train (recognition LMDBs with
 # label-%09d / image-%09d), data/textzoom/test/{easy,medium,hard}.
+# Starting from weights in the official layout (a plain state dict of the
+# authors' STIRER):
+#   --cfg-options model.generator.init_cfg.type=StrictPretrained \
+#       model.generator.init_cfg.checkpoint=PATH
 _base_ = [
     '_base_stirer.py',
     '../_base_/datasets/textzoom.py',
@@ -59,15 +63,24 @@ param_scheduler = [
 ]
 log_processor = dict(by_epoch=False)
 
-# word accuracy (T5 reading), PSNR and SSIM of the final step, then per step
-# k = 0..3 (k < 3: the stages' CTC reading and SR; k = 3: the final step).
-val_evaluator = dict(
-    metrics=[dict(type='TextAccuracy'),
-             dict(type='PSNR'),
-             dict(type='SSIM')] + [
-                 dict(type=t, step=k) for k in range(4)
-                 for t in ('TextAccuracy', 'PSNR', 'SSIM')
-             ])
+# As train.py's eval: word accuracy of the final (T5) reading, which keeps
+# the best checkpoint, per-image PSNR / SSIM of the raw (unclamped) SR
+# images and the CRNN judge reading the raw final SR image in gray at
+# 128x32 (textzoom_per_image.py); then per step k = 0..3 (k < 3: the
+# stages' CTC reading and SR; k = 3: the final step).
+per_image = dict(protocol='per_image', clamp=False)
+val_evaluator = dict(metrics=[
+    dict(type='TextAccuracy'),
+    dict(type='PSNR', **per_image),
+    dict(type='SSIM', **per_image),
+    dict(type='JudgeAccuracy',
+         judges=dict(crnn={{_base_.crnn_judge}}),
+         clamp=False),
+] + [
+    dict(type=t, step=k, **extra) for k in range(4)
+    for t, extra in (('TextAccuracy', {}), ('PSNR', per_image),
+                     ('SSIM', per_image))
+])
 test_evaluator = val_evaluator
 default_hooks = dict(logger=dict(type='LoggerHook', interval=100),
                      checkpoint=dict(by_epoch=False,

@@ -1,5 +1,7 @@
 # Stage 2 (train_ft.py): fine-tuning on TextZoom train1 + train2 from the
-# stage-1 weights (model.checkpoint, loaded strictly), batch 48, 500 epochs,
+# stage-1 weights (the network of a stage-1 checkpoint of this project,
+# model.generator.init_cfg, loaded strictly; for the authors' plain stage-1
+# state dict set model.generator.init_cfg.prefix=None), batch 48, 500 epochs,
 # AdamW 5e-5 with the SR heads at 1e-3, every group set to half the first
 # group's rate (2.5e-5) after epoch 201, the text focus loss as the pixel
 # loss of every step, LR images randomly down-scaled before their resize
@@ -11,7 +13,10 @@
 # MSE term is used (a warning says so).
 _base_ = ['stirer_stage1_synth-mjst.py']
 
-model = dict(checkpoint='checkpoints/stirer_stage1.pth',
+model = dict(generator=dict(init_cfg=dict(type='StrictPretrained',
+                                          checkpoint='checkpoints/'
+                                          'stirer_stage1.pth',
+                                          prefix='generator.')),
              img_loss=dict(_delete_=True,
                            type='TextFocusLoss',
                            recognizer_checkpoint=None,

@@ -10,10 +10,13 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(depths=(1, 1),
-             num_heads=(6, 6),
-             rec_head=dict(rec_embed_dim=96, rec_depth=1, rec_num_heads=3),
-             decoder=dict(num_layers=1, num_decoder_layers=2))
+model = dict(generator=dict(depths=(1, 1),
+                            num_heads=(6, 6),
+                            rec_head=dict(rec_embed_dim=96,
+                                          rec_depth=1,
+                                          rec_num_heads=3),
+                            decoder=dict(num_layers=1,
+                                         num_decoder_layers=2)))
 
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -3,7 +3,9 @@
 # / hard, TextZoom's subset sizes) with PSNR, SSIM and the CRNN judge, the
 # work the authors' test.py does per checkpoint. It times the whole
 # evaluation through the runner; the figures only mean something with
-# trained weights (model.checkpoint, the judge's checkpoint).
+# trained weights (model.generator.init_cfg.type=StrictPretrained and
+# model.generator.init_cfg.checkpoint=..., or a checkpoint of the model as
+# tools/test.py's CHECKPOINT; the judge's checkpoint).
 #   python tools/dataset_converters/synth_textzoom.py \
 #       data/synthetic_textzoom_full --num-train 0 --num-test 1619
 #   python tools/test.py configs/stirer/stirer_synthetic-textzoom_test.py
@@ -16,8 +18,6 @@ _base_ = [
 
 data_root = 'data/synthetic_textzoom_full'
 subset_sizes = dict(easy=1619, medium=1411, hard=1343)
-
-model = dict(checkpoint=None)
 
 train_dataloader = None
 val_dataloader = None

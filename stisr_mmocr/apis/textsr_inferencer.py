@@ -10,10 +10,12 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.infer import BaseInferencer
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
-from mmocr.registry import VISUALIZERS
+from mmocr.registry import TRANSFORMS, VISUALIZERS
 from rich.progress import track
 
+from stisr_mmocr.engine import load_pretrained
 from stisr_mmocr.structures import TextSRDataSample
+from stisr_mmocr.utils import rgb_to_bgr
 from stisr_mmocr.visualization import TextSRLocalVisualizer, to_uint8_rgb
 
 InputType = Union[str, np.ndarray]
@@ -48,9 +50,9 @@ class TextSRInferencer(BaseInferencer):
         weights (str, optional): Checkpoint of the whole model. None keeps
             the weights the config loads (e.g. ``sr_checkpoint``) or has.
         device (str, optional): Device; None picks one.
-        lr_size (tuple[int, int], optional): (W, H) of the LR input. Defaults
-            to the ``ResizeLRHR`` of the config's test pipeline, else
-            (64, 16).
+        lr_hw (tuple[int, int], optional): (H, W) of the LR input. Defaults
+            to the ``lr_hw`` of the ``ResizeLRHR`` in the config's test
+            pipeline, else (16, 64).
         mask (bool, optional): Add the binary mask channel. Defaults to
             whether the config's test pipeline has ``AddMaskChannel``, else
             True.
@@ -60,9 +62,9 @@ class TextSRInferencer(BaseInferencer):
                  model: Union[str, dict],
                  weights: Optional[str] = None,
                  device: Optional[str] = None,
-                 lr_size: Optional[Tuple[int, int]] = None,
+                 lr_hw: Optional[Tuple[int, int]] = None,
                  mask: Optional[bool] = None) -> None:
-        self.lr_size = lr_size
+        self.lr_hw = None if lr_hw is None else tuple(lr_hw)
         self.mask = mask
         init_default_scope('mmocr')
         super().__init__(
@@ -72,16 +74,16 @@ class TextSRInferencer(BaseInferencer):
         """Loader -> LR image -> resize -> (mask) -> pack."""
         test = find_pipeline((cfg.get('test_dataloader') or {}).get('dataset'))
         resize = [t for t in test if t['type'] == 'ResizeLRHR']
-        if self.lr_size is None:
-            self.lr_size = tuple(resize[0].get('lr_size', (64, 16))) \
-                if resize else (64, 16)
+        if self.lr_hw is None:
+            self.lr_hw = TRANSFORMS.build(resize[0]).lr_hw \
+                if resize else (16, 64)
         if self.mask is None:
             self.mask = not test or any(t['type'] == 'AddMaskChannel'
                                         for t in test)
         pipeline = [
             dict(type='InferencerLoader'),
             dict(type='RecogImgToLR'),
-            dict(type='ResizeLRHR', lr_size=self.lr_size),
+            dict(type='ResizeLRHR', lr_hw=self.lr_hw),
         ]
         if self.mask:
             pipeline.append(dict(type='AddMaskChannel'))
@@ -110,11 +112,14 @@ class TextSRInferencer(BaseInferencer):
     def _load_weights_to_model(self, model: nn.Module,
                                checkpoint: Optional[dict],
                                cfg: Optional[mmengine.Config]) -> None:
-        """Load ``weights`` when given; otherwise keep what the config
-        loaded (no random-weights warning: Bicubic has none, cascades load
-        their parts)."""
+        """Load ``weights`` when given; otherwise the weights the config
+        names: its pretrained ``init_cfg`` entries (e.g. STIRER's network)
+        and the parts models load when built (no random-weights warning:
+        Bicubic has none, cascades load their parts)."""
         if checkpoint is not None:
             super()._load_weights_to_model(model, checkpoint, cfg)
+        else:
+            load_pretrained(model)
 
     def _inputs_to_list(self, inputs: InputsType) -> list:
         """A folder -> its files, sorted; a single input -> [input]."""
@@ -173,7 +178,7 @@ class TextSRInferencer(BaseInferencer):
                 if sr_dir:
                     stem = osp.splitext(osp.basename(name))[0]
                     result['sr_image'] = osp.join(sr_dir, f'{stem}.png')
-                    mmcv.imwrite(sr[..., ::-1], result['sr_image'])
+                    mmcv.imwrite(rgb_to_bgr(sr), result['sr_image'])
             if 'pred_text' in pred:
                 scores = pred.pred_text.get('score', [])
                 result['text'] = pred.pred_text.item
@@ -230,7 +235,7 @@ class TextSRInferencer(BaseInferencer):
         results = dict(predictions=predictions, failed=failed)
         if out_dir:
             mmengine.dump(
-                dict(lr_size=list(self.lr_size), mask=self.mask, **results),
+                dict(lr_hw=list(self.lr_hw), mask=self.mask, **results),
                 osp.join(out_dir, 'results.json'),
                 indent=2)
         return results

@@ -11,7 +11,9 @@ class SynthRecogLMDBDataset(LMDBTextDataset):
 
     Keys: ``num-samples``, ``label-%09d`` and ``image-%09d``. Items carry
     ``hr_bytes``; a degradation transform makes the LR image on the fly
-    (STIRER's stage 1).
+    (STIRER's stage 1). Start-up reads the labels and checks the image keys
+    without reading images (see :class:`LMDBTextDataset`), so the 16 M MJ +
+    ST crops are not decoded before the first step.
 
     Args:
         data_root (str): LMDB directory.

@@ -11,7 +11,8 @@ class TextZoomDataset(LMDBTextDataset):
 
     Keys: ``num-samples``, ``label-%09d``, ``image_hr-%09d`` and
     ``image_lr-%09d``, indices from 1. Items carry ``hr_bytes``,
-    ``lr_bytes`` and the filtered ``gt_text``.
+    ``lr_bytes`` and the filtered ``gt_text``; images are decoded in the
+    pipeline (see :class:`LMDBTextDataset`).
 
     Args:
         data_root (str): LMDB directory of the split.

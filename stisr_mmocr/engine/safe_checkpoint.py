@@ -8,12 +8,16 @@ read with a restricted unpickler: it admits torch's own weights-only
 allow-list, the numpy reconstruction globals, ``collections.OrderedDict``
 and mmengine's ``HistoryBuffer``; ``getattr`` is admitted only to fetch a
 ``HistoryBuffer`` statistics method (that is how those methods are
-pickled). Anything else raises ``pickle.UnpicklingError`` naming the global.
+pickled). Anything else raises :class:`DisallowedGlobalError` naming the
+global and the file. A file torch cannot read (truncated, corrupt, not a
+checkpoint) raises :class:`CheckpointReadError` naming the file, not torch's
+bare ``OSError: [Errno 22]`` or zip reader message.
 """
 import _compat_pickle
 import collections
 import os.path as osp
 import pickle
+import zipfile
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, Optional
 
@@ -25,10 +29,18 @@ from mmengine.runner.checkpoint import CheckpointLoader
 _STAT_METHODS = ('min', 'max', 'mean', 'current')
 
 
+class DisallowedGlobalError(pickle.UnpicklingError):
+    """A checkpoint refers to a global outside the allow-list."""
+
+
+class CheckpointReadError(RuntimeError):
+    """A checkpoint file exists but cannot be read."""
+
+
 def _history_buffer_getattr(obj: Any, name: str) -> Callable:
     if obj is HistoryBuffer and name in _STAT_METHODS:
         return getattr(obj, name)
-    raise pickle.UnpicklingError(
+    raise DisallowedGlobalError(
         f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
 
 
@@ -81,7 +93,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
         module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         key = f'{module}.{name}'
         if key not in self.allowed:
-            raise pickle.UnpicklingError(
+            raise DisallowedGlobalError(
                 f'global {key} is not allowed in a checkpoint; only tensors, '
                 'numpy arrays, containers and HistoryBuffer are')
         return self.allowed[key]
@@ -102,15 +114,31 @@ def load_checkpoint_safely(filename: str, map_location=None) -> Any:
 
     Returns:
         The loaded object (a state dict or an mmengine checkpoint dict).
+
+    Raises:
+        FileNotFoundError: No such file.
+        DisallowedGlobalError: The checkpoint pickles a global that is not
+            allowed.
+        CheckpointReadError: The file is truncated, corrupt or no torch
+            checkpoint.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    return torch.load(
-        filename,
-        map_location=map_location,
-        weights_only=False,
-        pickle_module=restricted_pickle)
+        raise FileNotFoundError(f'checkpoint {filename} can not be found')
+    try:
+        return torch.load(
+            filename,
+            map_location=map_location,
+            weights_only=False,
+            pickle_module=restricted_pickle)
+    except DisallowedGlobalError as err:
+        raise DisallowedGlobalError(f'checkpoint {filename}: {err}') from err
+    except (OSError, EOFError, RuntimeError, pickle.UnpicklingError,
+            zipfile.BadZipFile) as err:
+        raise CheckpointReadError(
+            f'checkpoint {filename} ({osp.getsize(filename)} bytes) cannot '
+            'be read: the file is truncated, corrupt or not a torch '
+            f'checkpoint ({type(err).__name__}: {err})') from err
 
 
 def register_safe_loader() -> None:

@@ -1,7 +1,20 @@
+from collections import defaultdict
 from typing import Dict, List
 
 import torch
 import torch.nn as nn
+
+
+def _tied_key_groups(own: Dict[str, torch.Tensor]) -> List[List[str]]:
+    """Keys of a module's state dict that hold one and the same tensor
+    (e.g. T5's embedding tied to its ``lm_head``), in state dict order."""
+    groups = defaultdict(list)
+    for key, value in own.items():
+        if value.numel():
+            groups[(value.untyped_storage().data_ptr(),
+                    value.storage_offset(), tuple(value.shape),
+                    value.stride())].append(key)
+    return [keys for keys in groups.values() if len(keys) > 1]
 
 
 def state_dict_mismatches(module: nn.Module,
@@ -13,10 +26,24 @@ def state_dict_mismatches(module: nn.Module,
         state (dict): Key -> tensor.
 
     Returns:
-        dict: ``'missing keys'``, ``'unexpected keys'`` and
-        ``'shape mismatches'`` (sorted lists, empty when all match).
+        dict: ``'missing keys'``, ``'unexpected keys'``,
+        ``'shape mismatches'`` and ``'tied keys with differing values'``
+        (keys the module stores as one tensor whose values in ``state``
+        differ from the group's first key); sorted lists, empty when all
+        match.
     """
     own = module.state_dict()
+    shared = set(own) & set(state)
+    shapes = {
+        k for k in shared if tuple(state[k].shape) != tuple(own[k].shape)
+    }
+    tied = []
+    for first, *others in _tied_key_groups(own):
+        tied += [
+            f'{k} (tied to {first})' for k in others
+            if {first, k} <= shared - shapes
+            and not torch.equal(state[k], state[first])
+        ]
     return {
         'missing keys':
         sorted(set(own) - set(state)),
@@ -24,8 +51,9 @@ def state_dict_mismatches(module: nn.Module,
         sorted(set(state) - set(own)),
         'shape mismatches':
         sorted(f'{k}: checkpoint {tuple(state[k].shape)} vs model '
-               f'{tuple(own[k].shape)}' for k in set(own) & set(state)
-               if tuple(state[k].shape) != tuple(own[k].shape)),
+               f'{tuple(own[k].shape)}' for k in shapes),
+        'tied keys with differing values':
+        sorted(tied),
     }
 
 
@@ -40,17 +68,47 @@ def check_state_dict(module: nn.Module,
         source (str): Name of the checkpoint for the report.
 
     Raises:
-        RuntimeError: Listing the missing, unexpected and mis-shaped keys.
+        RuntimeError: Listing the missing, unexpected and mis-shaped keys
+            and the tied keys whose values differ.
     """
     problems = state_dict_mismatches(module, state)
     if any(problems.values()):
         lines = [f'weights from {source} do not match '
                  f'{type(module).__name__}:']
         lines += [
-            f'  {title} ({len(keys)}): ' + ', '.join(keys)
+            f'  {title} ({len(keys)}): ' + ', '.join(keys[:MAX_LISTED]) +
+            (f', ... ({len(keys) - MAX_LISTED} more)'
+             if len(keys) > MAX_LISTED else '')
             for title, keys in problems.items() if keys
         ]
+        hint = _prefix_hint(problems['missing keys'],
+                            problems['unexpected keys'])
+        if hint:
+            lines.append('  ' + hint)
         raise RuntimeError('\n'.join(lines))
+
+
+#: Keys listed per kind of mismatch in a report; the count is always given.
+MAX_LISTED = 40
+
+
+def _prefix_hint(missing: List[str], unexpected: List[str]) -> str:
+    """Say so when the two key sets differ only by one leading prefix (a
+    network's weights given to a whole model, or the reverse)."""
+    if not missing or len(missing) != len(unexpected):
+        return ''
+    for longer, shorter, hint in (
+            (missing, unexpected, 'every model key is a checkpoint key '
+             'under the prefix {!r}: load it into that sub-module (e.g. '
+             'its init_cfg)'),
+            (unexpected, missing, 'every checkpoint key is a model key '
+             'under the prefix {!r}: take that part out (e.g. '
+             'StrictPretrained prefix={!r})')):
+        prefix = longer[0].split('.')[0] + '.'
+        if all(k.startswith(prefix) for k in longer) and sorted(
+                k[len(prefix):] for k in longer) == sorted(shorter):
+            return hint.format(prefix, prefix)
+    return ''
 
 
 def load_state_dict_strictly(module: nn.Module,

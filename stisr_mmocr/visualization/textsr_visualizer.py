@@ -11,6 +11,7 @@ from mmocr.visualization import BaseLocalVisualizer
 from PIL import Image, ImageDraw, ImageFont
 
 from stisr_mmocr.structures import TextSRDataSample
+from stisr_mmocr.utils import gray_to_rgb, rgb_to_bgr
 
 _RIGHT = (0, 140, 0)
 _WRONG = (220, 0, 0)
@@ -154,7 +155,7 @@ class TextSRLocalVisualizer(BaseLocalVisualizer):
             np.ndarray: RGB ``uint8`` canvas, size as in the class doc.
         """
         if lr.ndim == 2:
-            lr = cv2.cvtColor(lr, cv2.COLOR_GRAY2RGB)
+            lr = gray_to_rgb(lr)
         panels = [(t, p) for t, p in self._panels(lr, data_sample)
                   if (t != 'HR' or draw_gt) and (t != 'SR' or draw_pred)]
         ref = panels[1][1] if len(panels) > 1 else lr
@@ -229,6 +230,6 @@ class TextSRLocalVisualizer(BaseLocalVisualizer):
         else:
             self.add_image(name, canvas, step)
         if out_file is not None:
-            mmcv.imwrite(canvas[..., ::-1], out_file)
+            mmcv.imwrite(rgb_to_bgr(canvas), out_file)
         self.set_image(canvas)
         return canvas

@@ -24,7 +24,7 @@ def crops(tmp_path):
 
 def test_cascade_on_a_folder_with_a_corrupt_file(crops, tmp_path):
     inferencer = TextSRInferencer(small_cascade_config(str(tmp_path)))
-    assert inferencer.lr_size == (64, 16) and inferencer.mask
+    assert inferencer.lr_hw == (16, 64) and inferencer.mask
     out = str(tmp_path / 'out')
     results = inferencer(
         osp.dirname(crops[0]), batch_size=4, out_dir=out, progress_bar=False)
@@ -42,7 +42,7 @@ def test_cascade_on_a_folder_with_a_corrupt_file(crops, tmp_path):
     with open(osp.join(out, 'results.json')) as f:
         saved = json.load(f)
     assert saved['predictions'] == preds and len(saved['failed']) == 1
-    assert saved['lr_size'] == [64, 16]
+    assert saved['lr_hw'] == [16, 64]
 
 
 def test_sr_model_on_bgr_arrays(crops):

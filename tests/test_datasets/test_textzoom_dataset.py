@@ -51,22 +51,35 @@ def test_voc_type_all_and_max_len(make_textzoom):
 
 
 def test_bad_records_skipped_and_counted(tmp_path, caplog):
-    rec = textzoom_records(['good', 'nolabel', 'nohr', 'corrupt', 'fine'])
+    rec = textzoom_records(
+        ['good', 'nolabel', 'nohr', 'corrupt', 'emptyhr', 'fine'])
     del rec['label-%09d' % 2]
     del rec['image_hr-%09d' % 3]
     rec['image_lr-%09d' % 4] = b'not an image'
+    rec['image_hr-%09d' % 5] = b''
     root = write_lmdb(str(tmp_path / 'bad'), rec)
+    # start-up reads labels and image keys only: missing and empty images
+    # are skipped and listed, undecodable bytes surface when decoded
     ds = TextZoomDataset(root, pipeline=PIPELINE)
     assert ds.num_skipped == 3
-    assert [ds.get_data_info(i)['lmdb_index'] for i in range(2)] == [1, 5]
+    assert [ds.get_data_info(i)['lmdb_index'] for i in range(3)] == [1, 4, 6]
     assert ds.skipped_keys == [
         'label-000000002 (missing)', 'image_hr-000000003 (missing)',
-        'image_lr-000000004 (does not decode)'
+        'image_hr-000000005 (empty)'
     ]
-    # every kept record is a distinct sample: no neighbour substitution
-    assert [ds[i]['data_samples'].gt_text.item for i in range(2)] == [
+    # every kept record is a distinct sample: no neighbour substitution,
+    # the corrupt one raises with its key and LMDB even in training mode
+    assert [ds[i]['data_samples'].gt_text.item for i in (0, 2)] == [
         'good', 'fine'
     ]
+    with pytest.raises(ValueError,
+                       match='image_lr-000000004 of LMDB .*bad does not'):
+        ds[1]
+    # check_images=True decodes during the scan and skips it up front
+    ds = TextZoomDataset(root, check_images=True, pipeline=PIPELINE)
+    assert ds.num_skipped == 4
+    assert ds.skipped_keys[2] == 'image_lr-000000004 (does not decode)'
+    assert [ds[i]['data_samples'].lmdb_index for i in range(2)] == [1, 6]
 
 
 def test_empty_labels_kept_out_with_min_len(tmp_path):
@@ -93,8 +106,14 @@ def test_num_samples_larger_than_records(tmp_path):
 
 
 def test_missing_dir_and_num_samples(tmp_path):
-    with pytest.raises(FileNotFoundError, match='nowhere'):
+    with pytest.raises(FileNotFoundError, match='data_root=.*nowhere'):
         TextZoomDataset(str(tmp_path / 'nowhere'))
+    # at construction, even when loading is deferred
+    with pytest.raises(FileNotFoundError, match='data_root=.*nowhere'):
+        TextZoomDataset(str(tmp_path / 'nowhere'), lazy_init=True)
+    (tmp_path / 'nodata').mkdir()
+    with pytest.raises(FileNotFoundError, match='no data.mdb'):
+        TextZoomDataset(str(tmp_path / 'nodata'))
     rec = textzoom_records(['a'])
     del rec['num-samples']
     root = write_lmdb(str(tmp_path / 'nonum'), rec)
@@ -106,9 +125,12 @@ def test_no_usable_record(tmp_path):
     rec = textzoom_records(['a', 'b'])
     for i in (1, 2):
         rec['image_hr-%09d' % i] = b'garbage'
+    del rec['image_lr-%09d' % 1]
     root = write_lmdb(str(tmp_path / 'allbad'), rec)
     with pytest.raises(ValueError, match='No usable record.*allbad'):
-        TextZoomDataset(root)
+        TextZoomDataset(root, check_images=True)
+    # without the decode check record 2 passes the key scan
+    assert len(TextZoomDataset(root)) == 1
 
 
 def test_lazy_env_per_process(make_textzoom):

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.evaluator import Evaluator
 from mmengine.structures import LabelData
-from mmocr.registry import EVALUATOR
+from mmocr.registry import EVALUATOR, MODELS
 
 import stisr_mmocr  # noqa: F401
 from stisr_mmocr.evaluation.functional import psnr, ssim
@@ -191,26 +191,99 @@ def test_textzoom_evaluator_batches_within_each_subset():
         (easy + hard) / 2, rel=1e-5)
 
 
-def test_judge_accuracy_runs_a_real_mmocr_recognizer():
-    judge_cfg = dict(type='TextRecogJudge', recognizer=CRNN_CFG)
-    samples = make_samples(3)
+# A real MMOCR CRNN whose reading is known: no backbone, a 1x1-conv CTC
+# decoder over the gray value g of each of 8 frames (the reader averages 32
+# rows x 16 columns into one frame). Class k gets the logit
+# 2 c_k g - c_k^2 = g^2 - (g - c_k)^2, so the class whose code c_k is
+# nearest to g wins: a frame of gray value c_k reads class k; every other
+# class gets -10.
+CODES = dict(a=0.1, b=0.3, c=0.5, d=0.7, blank=0.9)
+CODED_CRNN = dict(
+    type='CRNN',
+    decoder=dict(
+        type='CRNNDecoder',
+        in_channels=1,
+        rnn_flag=False,
+        module_loss=dict(type='CTCModuleLoss', letter_case='lower'),
+        postprocessor=dict(type='CTCPostProcessor'),
+        dictionary=dict(
+            type='Dictionary',
+            dict_file=osp.join(ROOT, 'configs', 'judges', 'dicts',
+                               'lower_english_digits.txt'),
+            with_padding=True,
+            with_unknown=False)),
+    data_preprocessor=dict(
+        type='TextRecogDataPreprocessor', mean=[0], std=[255]))
+
+
+def coded_crnn_checkpoint(path):
+    """Weights of CODED_CRNN: the CTC blank is the padding class (36)."""
+    model = MODELS.build(CODED_CRNN)
+    conv = model.decoder.decoder
+    index = dict(a=10, b=11, c=12, d=13, blank=36)  # '0'..'9', 'a'.., pad
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.bias.fill_(-10.)
+        for char, code in CODES.items():
+            conv.weight[index[char]] = 2 * code
+            conv.bias[index[char]] = -code**2
+    torch.save(dict(state_dict=model.state_dict()), path)
+
+
+def coded_image(frames, seed):
+    """(4, 32, 128) gray image: 8 frames of 16 columns; frame t has the
+    code of ``frames[t]`` ('-' is the blank); random mask channel."""
+    img = torch.empty(4, 32, 128)
+    for t, char in enumerate(frames):
+        img[:3, :, 16 * t:16 * (t + 1)] = CODES['blank' if char == '-' else
+                                                char]
+    img[3] = torch.rand(32, 128, generator=torch.Generator().manual_seed(seed))
+    return img
+
+
+def test_judge_accuracy_of_a_crnn_with_known_readings(tmp_path):
+    coded_crnn_checkpoint(tmp_path / 'coded.pth')
+    judge_cfg = dict(
+        type='TextRecogJudge',
+        recognizer=CODED_CRNN,
+        checkpoint=str(tmp_path / 'coded.pth'),
+        reader=dict(hw=(1, 8), gray=True, interpolation='area'))
+    # frames (CTC: repeats merge, blanks drop) -> reading; label; correct
+    cases = [
+        ('aa-bcc--', 'abc', True),
+        ('a-abb-dd', 'aab', False),  # reads 'aabd'
+        ('c-ab----', 'CAB', True),  # the filter lowercases the label
+        ('--------', 'abc', False),  # reads ''
+        ('dddddddd', 'd.', True),  # the filter drops the symbol
+    ]
+    samples = []
+    for i, (frames, label, _) in enumerate(cases):
+        sample = TextSRDataSample()
+        sample.pred_img = coded_image(frames, seed=i)
+        sample.gt_text = LabelData(item=label)
+        samples.append(sample)
     ev = Evaluator(dict(type='JudgeAccuracy', judges=dict(crnn=judge_cfg)))
-    ev.process(samples)
-    torch.manual_seed(0)
-    res = ev.evaluate(3)
+    ev.process(samples[:2])
+    ev.process(samples[2:])
+    res = ev.evaluate(len(samples))
+    assert res == {'crnn_word_acc': pytest.approx(3 / 5)}
     judge = ev.metrics[0].judges['crnn']
     assert isinstance(judge, TextRecogJudge)
     assert not judge.training
     assert all(not p.requires_grad for p in judge.parameters())
-    assert judge.input_size == (100, 32) and judge.gray
-    keep = TextRecogJudge(CRNN_CFG, judge_input=dict(size=None))
-    assert keep.input_size is None and keep.gray
-    with pytest.raises(KeyError, match='judge_input'):
-        TextRecogJudge(CRNN_CFG, judge_input=dict(sizes=(1, 2)))
-    texts = [s.pred_text.item for s in judge(
-        torch.stack([s.pred_img for s in samples]))]
-    expected = sum(t == 'abc' for t in texts) / 3
-    assert res == {'crnn_word_acc': pytest.approx(expected)}
+    reads = judge(torch.stack([s.pred_img for s in samples]))
+    assert [r.pred_text.item for r in reads] == ['abc', 'aabd', 'cab', '',
+                                                 'd']
+
+
+def test_judge_reader_from_the_config_file_and_overrides():
+    judge = TextRecogJudge(CRNN_CFG)  # TPGSR's protocol
+    assert judge.reader.hw == (32, 100) and judge.reader.gray
+    assert judge.reader.interpolation == 'bicubic'
+    keep = TextRecogJudge(CRNN_CFG, reader=dict(hw=None))  # STIRER's
+    assert keep.reader.hw is None and keep.reader.gray
+    with pytest.raises(KeyError, match=r"\['sizes'\] in the `reader`"):
+        TextRecogJudge(CRNN_CFG, reader=dict(sizes=(1, 2)))
 
 
 def test_missing_judge_checkpoint_fails_at_construction(tmp_path):
@@ -222,14 +295,19 @@ def test_missing_judge_checkpoint_fails_at_construction(tmp_path):
         Evaluator(dict(type='JudgeAccuracy', judges=dict(crnn=judge)))
 
 
-def test_prepare_recog_input():
-    from stisr_mmocr.models.judges import prepare_recog_input
+def test_reader_images_colour_and_size():
+    from stisr_mmocr.models.judges import RecognizerReader
     imgs = torch.rand(2, 4, 32, 128)
-    gray = prepare_recog_input(imgs, (100, 32), gray=True)
-    assert gray.shape == (2, 1, 32, 100)
-    same = prepare_recog_input(imgs, None, gray=True)
+    gray, ratio = RecognizerReader(
+        hw=(32, 100), gray=True, interpolation='bicubic').images(imgs)
+    assert gray.shape == (2, 1, 32, 100) and ratio == 1
+    same, _ = RecognizerReader(gray=True).images(imgs)
     expected = (0.299 * imgs[:, 0] + 0.587 * imgs[:, 1] +
                 0.114 * imgs[:, 2]) * 255
     assert torch.allclose(same[:, 0], expected, atol=1e-4)
-    bgr = prepare_recog_input(imgs, None, gray=False)
-    assert torch.allclose(bgr[:, 0], imgs[:, 2] * 255)
+    bgr, _ = RecognizerReader().images(imgs)
+    assert torch.equal(bgr[:, 0], imgs[:, 2] * 255)
+    assert torch.equal(bgr[:, 2], imgs[:, 0] * 255)
+    padded, ratio = RecognizerReader(pad_width=160).images(imgs)
+    assert padded.shape == (2, 3, 32, 160) and ratio == 128 / 160
+    assert (padded[..., 128:] == 0).all()

@@ -115,6 +115,33 @@ def test_shapes_triple_clue(triple):
     assert triple(lr, mode='tensor').shape == (2, 4, 32, 128)
 
 
+def test_training_logits_follow_tpgsr_crnn_input():
+    """R reads through its reader: TPGSR's ``parse_crnn_data`` (bicubic to
+    32x100, unclamped, gray 0.299 R + 0.587 G + 0.114 B, values in [0, 1]
+    since MMOCR's preprocessor divides the 0-255 input by 255), then
+    MiniVGG and the BiLSTM decoder's training branch, with gradients."""
+    torch.manual_seed(0)
+    model = MODELS.build(small())
+    model.train()
+    lr, _ = batch()
+    lr.requires_grad_()
+    logits = model.recognize(model.recognizer, lr)
+    # TPGSR's CRNN input, written out
+    x = torch.nn.functional.interpolate(
+        lr.detach()[:, :3], size=(32, 100), mode='bicubic',
+        align_corners=False)
+    x = 0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
+    crnn = model.recognizer
+    feat = crnn.backbone(x)
+    expected = crnn.decoder.decoder(feat.squeeze(2).permute(2, 0, 1))
+    expected = expected.permute(1, 0, 2)
+    assert logits.shape == (2, 26, 37)
+    torch.testing.assert_close(logits, expected, rtol=1e-4, atol=1e-5)
+    logits.sum().backward()
+    assert lr.grad is not None and lr.grad.abs().sum() > 0
+    assert crnn.backbone.cnn.conv0.weight.grad is not None
+
+
 def test_fusion_weights_sum_to_one(triple):
     lr, _ = batch()
     triple.eval()

@@ -545,7 +545,8 @@ class Float64Normalize(nn.Module):
     without mmengine's cast of the inputs to float32, for float64 tests."""
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        return dict(inputs=data['inputs'] / 255.)
+        return dict(inputs=data['inputs'] / 255.,
+                    data_samples=data.get('data_samples'))
 
 
 def no_dropout(module: nn.Module) -> None:

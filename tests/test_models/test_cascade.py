@@ -17,8 +17,7 @@ from mmengine.structures import LabelData
 from mmocr.registry import MODELS
 
 import stisr_mmocr  # noqa: F401
-from stisr_mmocr.models.editors.sr_recognizer_cascade import \
-    recog_input_from_pipeline
+from stisr_mmocr.models.judges import reader_spec_from_pipeline
 from stisr_mmocr.structures import TextSRDataSample
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -93,44 +92,53 @@ def build(**kwargs):
     return MODELS.build(cfg)
 
 
-def test_recog_input_from_mmocr_pipelines():
+def test_reader_spec_from_mmocr_pipelines():
     load, ann = dict(type='LoadImageFromFile'), dict(type='LoadOCRAnnotations')
     pack = dict(type='PackTextRecogInputs')
-    crnn = recog_input_from_pipeline([
+    crnn = reader_spec_from_pipeline([
         dict(type='LoadImageFromFile', color_type='grayscale'),
         dict(
             type='RescaleToHeight', height=32, min_width=32, width_divisor=16),
         ann, pack
     ])
     assert crnn == dict(
-        gray=True, height=32, min_width=32, max_width=None, width_divisor=16)
-    abinet = recog_input_from_pipeline(
+        gray=True,
+        height=32,
+        min_width=32,
+        max_width=None,
+        width_divisor=16,
+        interpolation='bilinear')
+    abinet = reader_spec_from_pipeline(
         [load, dict(type='Resize', scale=(128, 32)), ann, pack])
-    assert abinet == dict(gray=False, size=(128, 32))
-    nrtr = recog_input_from_pipeline([
+    assert abinet == dict(
+        gray=False, hw=(32, 128), interpolation='bilinear')
+    nrtr = reader_spec_from_pipeline([
         load,
         dict(
             type='RescaleToHeight',
             height=32,
             min_width=32,
             max_width=160,
-            width_divisor=16),
+            width_divisor=16,
+            interpolation='bicubic'),
         dict(type='PadToWidth', width=160), ann, pack
     ])
     assert nrtr['pad_width'] == 160 and nrtr['max_width'] == 160
+    assert nrtr['interpolation'] == 'bicubic'
     with pytest.raises(ValueError, match='keeps the ratio'):
-        recog_input_from_pipeline(
+        reader_spec_from_pipeline(
             [load, dict(type='Resize', scale=(128, 32), keep_ratio=True)])
     with pytest.raises(ValueError, match='RandomRotate'):
-        recog_input_from_pipeline([load, dict(type='RandomRotate')])
+        reader_spec_from_pipeline([load, dict(type='RandomRotate')])
 
 
-def test_recognizer_input_follows_the_recognizer_config():
-    # crnn_textzoom.py: judge_input = 100x32 gray; its preprocessor / 255
+def test_reader_follows_the_recognizer_config():
+    # crnn_textzoom.py: reader = bicubic 100x32 gray; its preprocessor / 255
     model = build(sr=dict(type='Bicubic'))
-    assert model.recog_input == dict(size=(100, 32), gray=True)
+    assert (model.reader.hw, model.reader.gray,
+            model.reader.interpolation) == ((32, 100), True, 'bicubic')
     sr = torch.rand(2, 4, 32, 128)
-    x, samples = model.to_recog_inputs(sr)
+    x, samples = model.reader.inputs(model.recognizer, sr)
     assert x.shape == (2, 1, 32, 100)
     gray = torch.nn.functional.interpolate(
         sr[:, :3], size=(32, 100), mode='bicubic', align_corners=False)
@@ -139,16 +147,20 @@ def test_recognizer_input_follows_the_recognizer_config():
     # an MMOCR-style rescale to height 32 + pad to width 160 (as NRTR)
     model = build(
         sr=dict(type='Bicubic'),
-        recog_input=dict(
+        reader=dict(
             height=32,
             min_width=32,
             max_width=160,
             width_divisor=16,
             pad_width=160))
-    x, samples = model.to_recog_inputs(torch.rand(2, 4, 16, 64))
-    assert x.shape == (2, 3, 32, 160)
+    assert model.reader.hw is None and model.reader.gray
+    x, samples = model.reader.inputs(model.recognizer,
+                                     torch.rand(2, 4, 16, 64))
+    assert x.shape == (2, 1, 32, 160)
     assert samples[0].valid_ratio == pytest.approx(128 / 160)
     assert (x[..., 128:] == 0).all()
+    with pytest.raises(KeyError, match=r"\['pad'\] in the `reader`"):
+        build(reader=dict(pad=160))
 
 
 def test_predict_reads_exactly_pred_img_like_the_judge():
@@ -228,6 +240,10 @@ def test_parts_load_from_a_cascade_checkpoint(tmp_path):
     with pytest.raises(RuntimeError, match='size mismatch|Missing'):
         build(sr=dict(type='TSRN', num_blocks=2),
               sr_checkpoint=str(tmp_path / 'sr.pth'))
+    missing = str(tmp_path / 'missing.pth')
+    with pytest.raises(FileNotFoundError,
+                       match=f'recognizer_checkpoint: {missing}'):
+        build(recognizer_checkpoint=missing)
 
 
 def test_freezing_options():

@@ -1,8 +1,9 @@
 """STIRER: equality of the native ViT / T5 / Swin blocks with timm and
-transformers, the official key layout, outputs, losses, text focus loss,
-configs and tools/test.py."""
+transformers, the official key layout loaded through the config, outputs,
+losses, text focus loss, configs and tools/test.py."""
 import os.path as osp
 import pickle
+import re
 import subprocess
 import sys
 
@@ -13,7 +14,9 @@ import torch.nn.functional as F
 from mmengine import Config
 from mmengine.runner import Runner
 from mmengine.structures import LabelData
+from mmocr.registry import MODELS
 
+from stisr_mmocr.engine import load_state_dict_strictly
 from stisr_mmocr.models.editors import STIRER
 from stisr_mmocr.models.editors.stirer import CHARSET
 from stisr_mmocr.models.layers.stirer import (SwinTransformerBlock,
@@ -21,6 +24,7 @@ from stisr_mmocr.models.layers.stirer import (SwinTransformerBlock,
 from stisr_mmocr.models.layers.stirer.stt_transformer import STTTransformer
 from stisr_mmocr.models.losses import TextFocusLoss
 from stisr_mmocr.models.losses.text_focus_loss import load_confusion_weights
+from stisr_mmocr.models.networks import STIRERNet
 from stisr_mmocr.structures import TextSRDataSample
 
 from ..conftest import encode_png, text_crop, write_lmdb
@@ -307,62 +311,90 @@ def official_layout_state():
     return dict(state=state, vit=vits['vit'], t5=t5)
 
 
-def test_official_layout_loads_strictly(official_layout_state, release_model):
+def model_from_config(name, checkpoint, **init_cfg):
+    """The model of ``configs/stirer/{name}.py`` with the network's
+    ``init_cfg`` checkpoint set to ``checkpoint``, weights initialised as
+    the runner does."""
+    cfg = Config.fromfile(osp.join(ROOT, f'configs/stirer/{name}.py'))
+    cfg.model.generator.init_cfg.update(checkpoint=checkpoint, **init_cfg)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def test_official_layout_loads_through_the_config(official_layout_state,
+                                                  tmp_path):
     state = official_layout_state['state']
-    model = release_model
-    assert set(model.state_dict()) == set(state)
-    model.load_official_weights(dict(state))
-    for key, value in model.state_dict().items():
+    path = str(tmp_path / 'STIRER_Final_Release.pth')
+    torch.save(state, path)  # the authors' plain state dict
+    model = model_from_config('stirer_textzoom_test', path).eval()
+    assert set(model.generator.state_dict()) == set(state)
+    for key, value in model.generator.state_dict().items():
         assert torch.equal(value, state[key]), key
     # the loaded parts compute what the reference modules compute
     x = torch.randn(2, 52, 16, 64)
     with torch.no_grad():
-        tokens = model.vit(x)
+        tokens = model.generator.vit(x)
         assert max_diff(official_layout_state['vit'].forward_features(x),
                         tokens) <= TOL
         labels = torch.randint(0, 38, (2, 31))
-        logits, _ = model.decoder(tokens, labels)
+        logits, _ = model.generator.decoder(tokens, labels)
         ref = official_layout_state['t5'](inputs_embeds=tokens, labels=labels)
         assert max_diff(ref.logits, logits) <= TOL
 
 
 def test_mismatching_weights_fail_with_a_report(official_layout_state,
-                                                release_model, tmp_path):
+                                                tmp_path):
     state = dict(official_layout_state['state'])
     state.pop('layers.1.fc.bias')
     state['layers.1.extra.weight'] = torch.zeros(1)
     state['conv_first.weight'] = torch.zeros(48, 3, 3, 3)
     path = str(tmp_path / 'bad.pth')
     torch.save(state, path)
-    model = release_model
-    before = model.conv_first.bias.clone()
     with pytest.raises(RuntimeError) as err:
-        model.load_official_weights(path)
+        model_from_config('stirer_textzoom_test', path)
     msg = str(err.value)
-    assert path in msg
+    assert f'weights from {path} do not match STIRERNet' in msg
     assert 'missing keys (1): layers.1.fc.bias' in msg
     assert 'unexpected keys (1): layers.1.extra.weight' in msg
-    assert 'conv_first.weight: checkpoint (48, 3, 3, 3)' in msg
-    assert torch.equal(model.conv_first.bias, before)  # nothing loaded
+    assert ('shape mismatches (1): conv_first.weight: checkpoint '
+            '(48, 3, 3, 3) vs model (48, 4, 3, 3)') in msg
 
+    # T5's tied copies must equal the shared embedding
     tied = dict(official_layout_state['state'])
     tied['decoder.lm_head.weight'] = tied['decoder.lm_head.weight'] + 1
-    with pytest.raises(RuntimeError, match='decoder.lm_head.weight'):
-        model.load_official_weights(tied)
+    torch.save(tied, path)
+    torch.manual_seed(0)
+    net = STIRERNet(init_cfg=dict(type='StrictPretrained', checkpoint=path))
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    with pytest.raises(RuntimeError) as err:
+        net.init_weights()
+    assert ('tied keys with differing values (1): decoder.lm_head.weight '
+            '(tied to decoder.shared.weight)') in str(err.value)
+    for key, value in net.state_dict().items():  # nothing loaded
+        assert torch.equal(value, before[key]), key
 
 
-def test_checkpoint_argument_and_mmengine_checkpoints(official_layout_state,
-                                                      tmp_path):
-    path = str(tmp_path / 'release.pth')
-    torch.save(official_layout_state['state'], path)
-    model = STIRER(checkpoint=path)
-    assert torch.equal(model.norm.weight,
-                       official_layout_state['state']['norm.weight'])
-    # an mmengine checkpoint of this model (stage 1 -> stage 2)
-    ckpt = str(tmp_path / 'epoch_1.pth')
-    torch.save(dict(meta=dict(epoch=1), state_dict=model.state_dict()), ckpt)
-    again = STIRER(checkpoint=ckpt)
-    assert torch.equal(again.vit.pos_embed, model.vit.pos_embed)
+def test_missing_weights_name_the_init_cfg_key(tmp_path):
+    path = str(tmp_path / 'absent.pth')
+    expected = re.escape(f'init_cfg.checkpoint of STIRERNet: {path}')
+    with pytest.raises(FileNotFoundError, match=expected):
+        STIRERNet(depths=(1, ),
+                  num_heads=(6, ),
+                  init_cfg=dict(type='StrictPretrained',
+                                checkpoint=path)).init_weights()
+
+
+def test_stage2_config_takes_the_network_of_a_model_checkpoint(tmp_path):
+    torch.manual_seed(0)
+    trained = STIRER()
+    ckpt = str(tmp_path / 'best_mean_word_acc_iter_5.pth')
+    torch.save(dict(meta=dict(iter=5), state_dict=trained.state_dict()), ckpt)
+    model = model_from_config('stirer_stage2_textzoom', ckpt)
+    for key, value in trained.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value), key
+    with pytest.raises(KeyError, match="no key of .* starts with 'gen.'"):
+        model_from_config('stirer_stage2_textzoom', ckpt, prefix='gen.')
 
 
 @pytest.mark.skipif(
@@ -389,7 +421,7 @@ def test_matches_official_stirer_class():
     ref.decoder.generate = lambda inputs_embeds, num_beams: hf_generate(
         generate, inputs_embeds)
     model = STIRER().eval()
-    model.load_official_weights(ref.state_dict())
+    load_state_dict_strictly(model.generator, ref.state_dict(), 'official')
     x = torch.rand(2, 4, 16, 64)
     with torch.no_grad():
         sr, ids, srs, logits = ref(x)
@@ -405,11 +437,14 @@ def test_matches_official_stirer_class():
 # --------------------------------------------------------------------------
 def small_stirer(**kwargs):
     """Two thin stages: the same code paths at a CPU-friendly size."""
-    return STIRER(depths=(1, 1),
-                  num_heads=(6, 6),
-                  rec_head=dict(rec_embed_dim=48, rec_depth=1,
-                                rec_num_heads=3),
-                  decoder=dict(num_layers=1, num_decoder_layers=2),
+    return STIRER(generator=dict(type='STIRERNet',
+                                 depths=(1, 1),
+                                 num_heads=(6, 6),
+                                 rec_head=dict(rec_embed_dim=48,
+                                               rec_depth=1,
+                                               rec_num_heads=3),
+                                 decoder=dict(num_layers=1,
+                                              num_decoder_layers=2)),
                   **kwargs)
 
 
@@ -433,7 +468,7 @@ def test_tensor_outputs(release_model):
     assert all(lg.shape == (2, 32, 37) for lg in out['step_logits'])
     assert out['text_ids'].dim() == 2 and out['text_ids'].shape[1] <= 20
     assert out['text_scores'].shape == out['text_ids'].shape
-    assert release_model.num_steps == 4
+    assert release_model.num_steps == release_model.generator.num_steps == 4
 
 
 def test_predict_outputs():
@@ -498,8 +533,9 @@ def test_loss_is_the_official_formula(texts, words):
 
     # the loss of train.py, written out on the model's outputs
     hr = torch.stack([s.gt_img for s in samples])
-    head, feat, srs, logits = model.forward_features(x)
-    srs = srs + [model.reconstruct(x, head, feat)]
+    net = model.generator
+    head, feat, srs, logits = net.forward_features(x)
+    srs = srs + [net.reconstruct(x, head, feat)]
 
     def gp(img):
         r = F.pad(img, (0, 1, 0, 0))[:, :, :, 1:]
@@ -517,7 +553,7 @@ def test_loss_is_the_official_formula(texts, words):
     label_ce = torch.zeros(3, 31, dtype=torch.long)
     for i, w in enumerate(words):
         label_ce[i, :len(w)] = torch.tensor([CHARSET.index(c) + 1 for c in w])
-    _, ce = model.decoder(model.encode_text(x, feat), label_ce)
+    _, ce = net.decoder(net.encode_text(x, feat), label_ce)
     loss_rec = (len(logits) + 1) * ce + sum((k + 1) * ctc(
         lg.log_softmax(-1).transpose(0, 1), targets, torch.full(
             (3, ), 32), lengths) for k, lg in enumerate(logits))
@@ -528,12 +564,14 @@ def test_loss_is_the_official_formula(texts, words):
 
 def test_a_few_iterations_reduce_the_loss():
     torch.manual_seed(0)
-    model = STIRER(depths=(1, ),
-                   num_heads=(6, ),
-                   rec_head=dict(rec_embed_dim=48,
-                                 rec_depth=1,
-                                 rec_num_heads=3),
-                   decoder=dict(num_layers=1, num_decoder_layers=1))
+    model = STIRER(generator=dict(type='STIRERNet',
+                                  depths=(1, ),
+                                  num_heads=(6, ),
+                                  rec_head=dict(rec_embed_dim=48,
+                                                rec_depth=1,
+                                                rec_num_heads=3),
+                                  decoder=dict(num_layers=1,
+                                               num_decoder_layers=1)))
     model.train()
     x = torch.rand(2, 4, 16, 64)
     samples = make_samples(['stir', 'zoom'])
@@ -642,12 +680,13 @@ def test_evaluation_speed_config_has_textzoom_test_sizes():
 
 def test_test_config_runs_through_tools_test(synthetic_textzoom, tmp_path):
     """configs/stirer/stirer_textzoom_test.py end to end on a tiny LMDB,
-    with random weights saved in the official layout and a random CRNN."""
+    with random weights saved in the official layout (a plain state dict of
+    the network) and a random CRNN."""
     torch.manual_seed(0)
     weights = str(tmp_path / 'release.pth')
-    torch.save(STIRER().state_dict(), weights)
+    torch.save(STIRERNet().state_dict(), weights)
     opts = [
-        f'model.checkpoint={weights}',
+        f'model.generator.init_cfg.checkpoint={weights}',
         'test_evaluator.metrics.12.judges.crnn.checkpoint=None',
         'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False',
@@ -669,7 +708,8 @@ def test_test_config_runs_through_tools_test(synthetic_textzoom, tmp_path):
                           text=True)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
-    assert 'STIRER: loaded 827 tensors' in out
+    assert (f'StrictPretrained: loaded 827 tensors from {weights} into '
+            'STIRERNet (strict)') in out
     for subset in ('easy', 'medium', 'hard', 'avg'):
         for k in range(4):
             for metric in ('word_acc', 'PSNR_per_image', 'SSIM_per_image'):
@@ -677,12 +717,18 @@ def test_test_config_runs_through_tools_test(synthetic_textzoom, tmp_path):
         assert f'{subset}/crnn_word_acc' in out
 
 
-def test_stage1_config_trains_with_the_official_schedule(
-        synthetic_textzoom, tmp_path):
-    """configs/stirer/stirer_stage1_synth-mjst.py through mmengine's Runner
-    at a CPU size: the official degradation on MJ/ST-layout crops (empty
-    labels skipped and counted), iteration-based validation, the shared LR
-    drop and the best checkpoint by the unweighted subset mean."""
+SMALL_NETWORK = dict(depths=(1, 1),
+                     num_heads=(6, 6),
+                     rec_head=dict(rec_embed_dim=48,
+                                   rec_depth=1,
+                                   rec_num_heads=3),
+                     decoder=dict(num_layers=1, num_decoder_layers=2))
+
+
+def small_stage1_config(synthetic_textzoom, tmp_path):
+    """configs/stirer/stirer_stage1_synth-mjst.py at a CPU size: the small
+    network, MJ/ST-layout crops (two empty labels among six), the synthetic
+    TextZoom test subsets for validation, two iterations."""
     rng = np.random.default_rng(0)
     words = ['alpha', 'Caf\u00e9', '\u00e9', 'beta', '!!', 'gamma']
     rec = {'num-samples': str(len(words)).encode()}
@@ -695,12 +741,7 @@ def test_stage1_config_trains_with_the_official_schedule(
 
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs/stirer/stirer_stage1_synth-mjst.py'))
-    cfg.model.update(depths=(1, 1),
-                     num_heads=(6, 6),
-                     rec_head=dict(rec_embed_dim=48,
-                                   rec_depth=1,
-                                   rec_num_heads=3),
-                     decoder=dict(num_layers=1, num_decoder_layers=2))
+    cfg.model.generator.update(SMALL_NETWORK)
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         loader.update(batch_size=2, num_workers=0, persistent_workers=False)
     for ds in cfg.train_dataloader.dataset.datasets:
@@ -714,6 +755,16 @@ def test_stage1_config_trains_with_the_official_schedule(
     cfg.param_scheduler[0].milestones = [1]
     cfg.default_hooks.checkpoint.interval = 2
     cfg.work_dir = str(tmp_path / 'work')
+    return cfg
+
+
+def test_stage1_config_trains_with_the_official_schedule(
+        synthetic_textzoom, tmp_path):
+    """configs/stirer/stirer_stage1_synth-mjst.py through mmengine's Runner
+    at a CPU size: the official degradation on MJ/ST-layout crops (empty
+    labels skipped and counted), iteration-based validation, the shared LR
+    drop and the best checkpoint by the unweighted subset mean."""
+    cfg = small_stage1_config(synthetic_textzoom, tmp_path)
     runner = Runner.from_cfg(cfg)
     runner.train()
 
@@ -723,3 +774,52 @@ def test_stage1_config_trains_with_the_official_schedule(
     assert rates == pytest.approx([5e-5] * len(rates))  # heads had 5e-4
     assert osp.exists(osp.join(cfg.work_dir,
                                'best_mean_word_acc_iter_2.pth'))
+
+
+def test_stage1_training_from_official_layout_weights(synthetic_textzoom,
+                                                      tmp_path):
+    """tools/train.py on the stage-1 config, starting from a plain state
+    dict in the official layout given by --cfg-options as documented."""
+    cfg = small_stage1_config(synthetic_textzoom, tmp_path)
+    config = str(tmp_path / 'stage1_small.py')
+    cfg.dump(config)
+    state = STIRERNet(**SMALL_NETWORK).state_dict()
+    # a value that one training step turns into 1001 only if it was loaded
+    state['last_sr.bn1.num_batches_tracked'] = torch.tensor(1000)
+    weights = str(tmp_path / 'official_init.pth')
+    torch.save(state, weights)
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py', config, '--cfg-options',
+        'model.generator.init_cfg.type=StrictPretrained',
+        f'model.generator.init_cfg.checkpoint={weights}',
+        'train_cfg.max_iters=1', 'default_hooks.checkpoint.interval=1'
+    ],
+                          cwd=ROOT,
+                          env=dict(__import__('os').environ, PYTHONPATH=ROOT),
+                          capture_output=True,
+                          text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert (f'StrictPretrained: loaded {len(state)} tensors from {weights} '
+            'into STIRERNet (strict)') in out
+    trained = torch.load(osp.join(cfg.work_dir, 'iter_1.pth'),
+                         map_location='cpu',
+                         weights_only=False)['state_dict']
+    assert trained['generator.last_sr.bn1.num_batches_tracked'] == 1001
+
+
+def test_inferencer_loads_the_weights_the_config_names(tmp_path):
+    """TextSRInferencer without ``weights`` takes the network's weights
+    from the config's init_cfg, as tools/test.py does."""
+    from stisr_mmocr.apis import TextSRInferencer
+    torch.manual_seed(0)
+    state = STIRERNet(**SMALL_NETWORK).state_dict()
+    path = str(tmp_path / 'official.pth')
+    torch.save(state, path)
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/stirer/stirer_textzoom_test.py'))
+    cfg.model.generator.update(SMALL_NETWORK)
+    cfg.model.generator.init_cfg.checkpoint = path
+    inferencer = TextSRInferencer(cfg, device='cpu')
+    for key, value in inferencer.model.generator.state_dict().items():
+        assert torch.equal(value, state[key]), key

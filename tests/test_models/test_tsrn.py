@@ -66,7 +66,7 @@ def test_loss_needs_hr():
 
 
 def test_tps_identity_points_give_near_identity_warp():
-    tps = TPSSpatialTransformer(output_size=(16, 64), margins=(0.05, 0.05))
+    tps = TPSSpatialTransformer(output_hw=(16, 64), margins=(0.05, 0.05))
     head = STNHead(4)
     head.eval()
     x = torch.rand(2, 4, 16, 64)

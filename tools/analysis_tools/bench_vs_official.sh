@@ -48,7 +48,8 @@ fi
 [ -f "$official" ] || { echo "official benchmark not found: $official" >&2; exit 1; }
 mkdir -p "$out"
 
-# Same construction and seed as official_stirer.py's build().
+# Same construction and seed as official_stirer.py's build(); saved as a
+# checkpoint of our STIRER (the network is its ``generator``).
 "$py" - "$out/official_seed0.pth" <<'PY'
 import os, sys
 import torch
@@ -58,7 +59,9 @@ torch.manual_seed(0)
 model = STIRER(upscale=2, img_size=(16, 64), window_size=(16, 2), img_range=1.,
                depths=[4, 5, 6], embed_dim=48, num_heads=[6, 6, 6], mlp_ratio=2,
                upsampler='pixelshuffledirect', is_eval=False)
-torch.save(model.state_dict(), sys.argv[1])
+torch.save({'state_dict': {f'generator.{k}': v
+                            for k, v in model.state_dict().items()}},
+           sys.argv[1])
 PY
 
 for round in $(seq 1 "$rounds"); do
@@ -75,7 +78,7 @@ for round in $(seq 1 "$rounds"); do
         "--batch-size $b" >&2
       "$py" tools/analysis_tools/benchmark.py "$config" --mode $mode \
         --batch-size "$b" --device "$DEV" --iters "$N_IT" \
-        --cfg-options model.checkpoint="$out/official_seed0.pth" \
+        --checkpoint "$out/official_seed0.pth" \
         | tee -a "$out/ours_r$round.jsonl" >&2
     done
   done

@@ -10,7 +10,7 @@ the config in ``train`` mode. The batch is random: LR images
 lower-case alphanumeric words (3 to 11 characters) as ``gt_text``, created
 once on the device (no host-to-device copy is timed). C, (h, w) and s are
 read from the model config (``in_channels``/``in_chans``,
-``lr_size``/``img_size``, ``scale_factor``/``upscale``), else 4, (16, 64)
+``lr_hw``/``img_size``, ``scale_factor``/``upscale``), else 4, (16, 64)
 and 2.
 
 ``ms_per_batch`` is the median over the timed iterations that follow the
@@ -80,14 +80,16 @@ def parse_args() -> argparse.Namespace:
 
 def input_geometry(model_cfg: dict) -> Tuple[int, Tuple[int, int], int]:
     """Read (channels, (h, w) of the LR input, scale factor) from a model
-    config, defaulting to TextZoom's 4, (16, 64) and 2."""
+    config (or from its ``generator``), defaulting to TextZoom's 4,
+    (16, 64) and 2."""
+    model_cfg = model_cfg.get('generator') or model_cfg
     channels = model_cfg.get('in_channels', model_cfg.get('in_chans', 4))
-    lr_size = model_cfg.get('lr_size', model_cfg.get('img_size', (16, 64)))
+    lr_hw = model_cfg.get('lr_hw', model_cfg.get('img_size', (16, 64)))
     scale = model_cfg.get('scale_factor', model_cfg.get('upscale', 2))
-    return int(channels), (int(lr_size[0]), int(lr_size[1])), int(scale)
+    return int(channels), (int(lr_hw[0]), int(lr_hw[1])), int(scale)
 
 
-def random_batch(batch_size: int, channels: int, lr_size: Tuple[int, int],
+def random_batch(batch_size: int, channels: int, lr_hw: Tuple[int, int],
                  scale: int, device: torch.device,
                  generator: torch.Generator) -> dict:
     """A collated batch as the data preprocessor receives it.
@@ -98,7 +100,7 @@ def random_batch(batch_size: int, channels: int, lr_size: Tuple[int, int],
         ``gt_text``), all on ``device``.
     """
     from stisr_mmocr.structures import TextSRDataSample
-    h, w = lr_size
+    h, w = lr_hw
     inputs = torch.rand(
         batch_size, channels, h, w, generator=generator).to(device)
     hr = torch.rand(
@@ -155,10 +157,14 @@ def make_step(model: torch.nn.Module, cfg: Config, mode: str,
     return train
 
 
-def time_steps(step: Callable[[dict], object], data: dict,
-               device: torch.device, iters: int,
-               warmup: int) -> List[float]:
-    """Run ``warmup`` then ``iters`` steps; seconds of each timed step."""
+def time_steps(step: Callable[[dict], object],
+               data: dict,
+               device: torch.device,
+               iters: int,
+               warmup: int,
+               clock: Callable[[], float] = time.perf_counter) -> List[float]:
+    """Run ``warmup`` then ``iters`` steps; seconds of each timed step, as
+    differences of ``clock`` readings taken around it."""
     cuda = device.type == 'cuda'
     for _ in range(warmup):
         step(data)
@@ -167,12 +173,23 @@ def time_steps(step: Callable[[dict], object], data: dict,
         torch.cuda.reset_peak_memory_stats(device)
     times = []
     for _ in range(iters):
-        start = time.perf_counter()
+        start = clock()
         step(data)
         if cuda:
             torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return times
+
+
+def throughput(times: List[float], batch_size: int) -> Dict[str, float]:
+    """``ms_per_batch``: the median step time in milliseconds (2
+    decimals); ``img_per_s``: the batch size divided by that median (4
+    significant digits)."""
+    median = statistics.median(times)
+    return {
+        'img_per_s': float(f'{batch_size / median:.4g}'),
+        'ms_per_batch': round(median * 1e3, 2),
+    }
 
 
 def benchmark(cfg: Config,
@@ -184,7 +201,9 @@ def benchmark(cfg: Config,
               iters: int = 10,
               warmup: int = 3,
               checkpoint: Optional[str] = None,
-              seed: int = 0) -> Dict[str, object]:
+              seed: int = 0,
+              clock: Callable[[], float] = time.perf_counter
+              ) -> Dict[str, object]:
     """Build the model of ``cfg`` and time its inference or training step.
 
     Args:
@@ -202,6 +221,7 @@ def benchmark(cfg: Config,
             which may load pretrained parts named in the config, is not
             called).
         seed (int): Seed of the weights and the random batch.
+        clock (callable): Seconds counter read around each timed step.
 
     Returns:
         dict: The figures printed by the command line.
@@ -228,17 +248,15 @@ def benchmark(cfg: Config,
     if compile_step:
         name = 'test_step' if mode == 'infer' else 'train_step'
         setattr(model, name, torch.compile(getattr(model, name)))
-    channels, lr_size, scale = input_geometry(cfg.model)
-    data = random_batch(batch_size, channels, lr_size, scale, dev,
+    channels, lr_hw, scale = input_geometry(cfg.model)
+    data = random_batch(batch_size, channels, lr_hw, scale, dev,
                         torch.Generator().manual_seed(seed))
-    times = time_steps(step, data, dev, iters, warmup)
-    median = statistics.median(times)
+    times = time_steps(step, data, dev, iters, warmup, clock)
     return {
         'config': cfg.filename,
         'mode': mode,
         'batch_size': batch_size,
-        'img_per_s': float(f'{batch_size / median:.4g}'),
-        'ms_per_batch': round(median * 1e3, 2),
+        **throughput(times, batch_size),
         'peak_mem_mib': (round(torch.cuda.max_memory_allocated(dev) / 2**20,
                                1) if dev.type == 'cuda' else None),
         'device': (torch.cuda.get_device_name(dev)

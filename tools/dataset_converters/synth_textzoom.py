@@ -42,6 +42,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from stisr_mmocr.datasets.default_words import DEFAULT_WORDS
+from stisr_mmocr.utils import bgr_to_rgb, rgb_to_bgr, rgb_to_gray
 
 # Luminance gap between text and background colours, in grey levels.
 MIN_CONTRAST = 80
@@ -168,7 +169,7 @@ def _load_font(path: Optional[str], size: int) -> ImageFont.FreeTypeFont:
 
 
 def _luminance(rgb: np.ndarray) -> float:
-    return float(rgb @ np.array([0.299, 0.587, 0.114]))
+    return float(rgb_to_gray(rgb, 'float'))
 
 
 def _uniform(rng: np.random.Generator, bounds: Tuple[float, float]) -> float:
@@ -272,25 +273,25 @@ def _degrade(rng: np.random.Generator, hr: np.ndarray,
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE)
     img = cv2.GaussianBlur(img, (0, 0), _uniform(rng, level.blur))
-    lr_size = (width // 2, height // 2)
+    lr_wh = (width // 2, height // 2)  # OpenCV's (W, H)
     scale = _uniform(rng, level.scale)
     if scale > 1:
-        small = (max(2, round(lr_size[0] / scale)),
-                 max(2, round(lr_size[1] / scale)))
-        img = cv2.resize(img, small, interpolation=cv2.INTER_AREA)
-        img = cv2.resize(img, lr_size, interpolation=cv2.INTER_LINEAR)
+        small_wh = (max(2, round(lr_wh[0] / scale)),
+                    max(2, round(lr_wh[1] / scale)))
+        img = cv2.resize(img, small_wh, interpolation=cv2.INTER_AREA)
+        img = cv2.resize(img, lr_wh, interpolation=cv2.INTER_LINEAR)
     else:
-        img = cv2.resize(img, lr_size, interpolation=cv2.INTER_AREA)
+        img = cv2.resize(img, lr_wh, interpolation=cv2.INTER_AREA)
     img += rng.normal(0, _uniform(rng, level.noise), img.shape)
     img = np.clip(np.round(img), 0, 255).astype(np.uint8)
     quality = int(rng.integers(level.jpeg[0], level.jpeg[1] + 1))
-    _, buf = cv2.imencode('.jpg', cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
+    _, buf = cv2.imencode('.jpg', rgb_to_bgr(img),
                           [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return bgr_to_rgb(cv2.imdecode(buf, cv2.IMREAD_COLOR))
 
 
 def _png(rgb: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode('.png', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    ok, buf = cv2.imencode('.png', rgb_to_bgr(rgb))
     assert ok, 'PNG encoding failed'
     return buf.tobytes()
 

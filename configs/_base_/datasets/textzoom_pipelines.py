@@ -3,7 +3,7 @@
 # (the `--mask` flag of TSRN / TPGSR / C3-STISR / STIRER).
 textzoom_train_pipeline = [
     dict(type='DecodeTextImages', names=('hr', 'lr')),
-    dict(type='ResizeLRHR', lr_size=(64, 16), hr_size=(128, 32)),
+    dict(type='ResizeLRHR', lr_hw=(16, 64), hr_hw=(32, 128)),
     dict(type='AddMaskChannel'),
     dict(type='PackTextSRInputs'),
 ]
@@ -13,7 +13,7 @@ textzoom_test_pipeline = textzoom_train_pipeline
 synth_degrade_pipeline = [
     dict(type='DecodeTextImages', names=('hr', )),
     dict(type='RandomDegrade', scales=(1, 2, 3, 4)),
-    dict(type='ResizeLRHR', lr_size=(64, 16), hr_size=(128, 32)),
+    dict(type='ResizeLRHR', lr_hw=(16, 64), hr_hw=(32, 128)),
     dict(type='AddMaskChannel'),
     dict(type='PackTextSRInputs'),
 ]
@@ -36,7 +36,7 @@ stirer_synth_degrade_pipeline = [
              dict(type='QualityPoissonNoise', prob=0.5, magnitude=5),
          ]),
     dict(type='RandomDownscale', factors=(1, 2, 3, 4), small_factors=(1, 2, 3)),
-    dict(type='ResizeLRHR', lr_size=(64, 16), hr_size=(128, 32)),
+    dict(type='ResizeLRHR', lr_hw=(16, 64), hr_hw=(32, 128)),
     dict(type='AddMaskChannel'),
     dict(type='PackTextSRInputs'),
 ]
@@ -47,7 +47,7 @@ stirer_synth_degrade_pipeline = [
 stirer_textzoom_train_pipeline = [
     dict(type='DecodeTextImages', names=('hr', 'lr')),
     dict(type='RandomDownscale', factors=(1, 2, 3, 4), small_factors=(1, 2, 3)),
-    dict(type='ResizeLRHR', lr_size=(64, 16), hr_size=(128, 32)),
+    dict(type='ResizeLRHR', lr_hw=(16, 64), hr_hw=(32, 128)),
     dict(type='AddMaskChannel'),
     dict(type='PackTextSRInputs'),
 ]

@@ -9,7 +9,7 @@ crnn_judge = dict(
     type='TextRecogJudge',
     recognizer='{{fileDirname}}/../../judges/crnn_textzoom.py',
     checkpoint='checkpoints/crnn_textzoom_mmocr.pth',
-    judge_input=dict(size=None))
+    reader=dict(hw=None))
 val_evaluator = dict(
     type='TextZoomEvaluator',
     dataset_prefixes=['easy', 'medium', 'hard'],

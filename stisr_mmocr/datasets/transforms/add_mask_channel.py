@@ -1,7 +1,8 @@
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmocr.registry import TRANSFORMS
-from PIL import Image
+
+from stisr_mmocr.utils import rgb_to_gray
 
 
 def text_mask(img: np.ndarray) -> np.ndarray:
@@ -13,7 +14,7 @@ def text_mask(img: np.ndarray) -> np.ndarray:
     Returns:
         np.ndarray: ``uint8`` mask, (H, W).
     """
-    gray = np.asarray(Image.fromarray(img).convert('L'))
+    gray = rgb_to_gray(img, 'pil')
     return np.where(gray > gray.mean(), 0, 255).astype(np.uint8)
 
 

@@ -10,6 +10,12 @@ from ..lmdb_text_dataset import decode_image
 class DecodeTextImages(BaseTransform):
     """Decode the LMDB image bytes of an item into RGB arrays.
 
+    The datasets read images lazily (only their keys are checked at
+    start-up), so this is where bytes that are not an image surface: they
+    raise a ``ValueError`` naming the key and the LMDB rather than being
+    skipped, because a skipped item would hand its batch slot to another
+    record. ``check_images=True`` on the dataset finds them all up front.
+
     Required keys: ``<name>_bytes`` and ``<name>_key`` for each name.
     Added keys: ``img_<name>`` (``uint8``, H x W x 3, RGB) and
     ``ori_shape_<name>``.
@@ -28,8 +34,10 @@ class DecodeTextImages(BaseTransform):
             img = decode_image(buf)
             if img is None:
                 raise ValueError(
-                    f"image {results.get(f'{name}_key')} of "
-                    f"{results.get('lmdb_path')} does not decode")
+                    f"image {results.get(f'{name}_key')} of LMDB "
+                    f"{results.get('lmdb_path')} does not decode; build the "
+                    'dataset with check_images=True to skip and list every '
+                    'such record at start-up')
             results[f'img_{name}'] = img
             results[f'ori_shape_{name}'] = img.shape[:2]
         return results

@@ -5,6 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmocr.registry import TRANSFORMS
 
+from stisr_mmocr.utils import bgr_to_rgb, rgb_to_bgr
 from .resize_lr_hr import resize_bicubic
 
 
@@ -59,7 +60,7 @@ class RandomDegrade(BaseTransform):
             self.scales)
         factor = 1 if short <= 10 or not scales else int(
             np.random.choice(scales))
-        lr = resize_bicubic(img, (max(1, w // factor), max(1, h // factor)))
+        lr = resize_bicubic(img, (max(1, h // factor), max(1, w // factor)))
         if np.random.rand() < self.blur_prob:
             sigma = np.random.uniform(*self.blur_sigma)
             lr = cv2.GaussianBlur(lr, (0, 0), sigma)
@@ -71,10 +72,10 @@ class RandomDegrade(BaseTransform):
         if np.random.rand() < self.jpeg_prob:
             quality = int(np.random.randint(self.jpeg_quality[0],
                                             self.jpeg_quality[1] + 1))
-            ok, enc = cv2.imencode('.jpg', lr[..., ::-1],
+            ok, enc = cv2.imencode('.jpg', rgb_to_bgr(lr),
                                    [cv2.IMWRITE_JPEG_QUALITY, quality])
             if ok:
-                lr = cv2.imdecode(enc, cv2.IMREAD_COLOR)[..., ::-1].copy()
+                lr = bgr_to_rgb(cv2.imdecode(enc, cv2.IMREAD_COLOR))
         results['img_lr'] = np.ascontiguousarray(lr)
         return results
 

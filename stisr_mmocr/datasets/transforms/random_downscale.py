@@ -61,7 +61,7 @@ class RandomDownscale(BaseTransform):
         factors = self.small_factors if short <= self.small_side \
             else self.factors
         d = factors[np.random.randint(len(factors))]
-        results[self.key] = resize_bicubic(img, (w // d, h // d))
+        results[self.key] = resize_bicubic(img, (h // d, w // d))
         return results
 
     def __repr__(self) -> str:

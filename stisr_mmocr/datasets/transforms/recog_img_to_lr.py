@@ -1,7 +1,7 @@
-import cv2
-import numpy as np
 from mmcv.transforms import BaseTransform
 from mmocr.registry import TRANSFORMS
+
+from stisr_mmocr.utils import bgr_to_rgb, gray_to_rgb
 
 
 @TRANSFORMS.register_module()
@@ -23,9 +23,9 @@ class RecogImgToLR(BaseTransform):
     def transform(self, results: dict) -> dict:
         img = results['img']
         if img.ndim == 2 or img.shape[2] == 1:
-            rgb = cv2.cvtColor(img.reshape(img.shape[:2]), cv2.COLOR_GRAY2RGB)
+            rgb = gray_to_rgb(img)
         else:
-            rgb = np.ascontiguousarray(img[..., 2::-1])
+            rgb = bgr_to_rgb(img)
         results['img_lr'] = rgb
         results['ori_shape_lr'] = rgb.shape[:2]
         texts = results.get('gt_texts') or ['']

@@ -1,7 +1,7 @@
-import cv2
-import numpy as np
 from mmcv.transforms import BaseTransform
 from mmocr.registry import TRANSFORMS
+
+from stisr_mmocr.utils import rgb_to_bgr, rgb_to_gray
 
 
 @TRANSFORMS.register_module()
@@ -35,11 +35,11 @@ class TextZoomToRecog(BaseTransform):
         self.color_type = color_type
 
     def transform(self, results: dict) -> dict:
-        rgb = results[f'img_{self.source}'][..., :3]
+        rgb = results[f'img_{self.source}']
         if self.color_type == 'grayscale':
-            img = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+            img = rgb_to_gray(rgb, 'opencv')
         else:
-            img = np.ascontiguousarray(rgb[..., ::-1])
+            img = rgb_to_bgr(rgb)
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]

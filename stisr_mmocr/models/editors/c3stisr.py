@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 from mmengine.runner import load_checkpoint
 from mmocr.registry import MODELS
 
-from ..judges import build_recognizer, recognizer_logits
+from ..judges import build_recognizer
 from ..losses.text_ctc_loss import TextCTCLoss
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
 
@@ -33,16 +33,16 @@ class C3STISR(BaseTextSR):
         backbone (dict): Config of the SR network, a ``TSRNNet`` whose
             ``clue_channels`` is C'.
         recognizer (str or dict): R: a recognizer config file (with
-            ``model`` and ``judge_input``, e.g.
-            ``configs/judges/crnn_textzoom.py``) or a model dict.
+            ``model`` and ``reader``, e.g. ``configs/judges/crnn_textzoom.py``)
+            or a model dict.
         clue_generator (dict): Config of ``C3ClueGenerator``; ``num_classes``
             and ``dictionary`` are R's.
         recognizer_checkpoint (str, optional): Weights of R (e.g. the
             converted CRNN), loaded strictly by :meth:`init_weights` into R
             and its teacher.
-        recognizer_input (dict, optional): ``size`` ((W, H) or None) and
-            ``gray`` of R's input preparation. Defaults to the config file's
-            ``judge_input``.
+        reader (dict, optional): Overrides of R's reader of images
+            (:meth:`RecognizerReader.from_config`); by default the config
+            file's ``reader``.
         pixel_loss (dict): Defaults to ``TextImageLoss(mse_weight=20,
             gradient_weight=1e-4)``.
         text_focus_loss (dict, optional): Text focus loss (alpha2, Eq. 2),
@@ -68,7 +68,7 @@ class C3STISR(BaseTextSR):
                  recognizer: Union[str, dict],
                  clue_generator: dict,
                  recognizer_checkpoint: Optional[str] = None,
-                 recognizer_input: Optional[dict] = None,
+                 reader: Optional[dict] = None,
                  pixel_loss: dict = dict(
                      type='TextImageLoss',
                      mse_weight=20.,
@@ -82,9 +82,8 @@ class C3STISR(BaseTextSR):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.recognizer, judge_input = build_recognizer(recognizer)
-        self.recognizer_input = dict(
-            recognizer_input if recognizer_input is not None else judge_input)
+        self.recognizer, self.reader = build_recognizer(
+            recognizer, reader=reader)
         self.recognizer_checkpoint = recognizer_checkpoint
         dictionary = self.recognizer.decoder.dictionary
         self.clue_generator = MODELS.build(
@@ -167,9 +166,9 @@ class C3STISR(BaseTextSR):
             images (torch.Tensor): (N, C, H, W) RGB(+mask) in [0, 1].
 
         Returns:
-            torch.Tensor: (N, T, K) logits.
+            torch.Tensor: (N, T, K) logits, with gradients.
         """
-        return recognizer_logits(recognizer, images, **self.recognizer_input)
+        return self.reader.logits(recognizer, images)
 
     def generate(self, inputs: torch.Tensor) -> Dict[str, object]:
         """Read the LR images, generate the clue and super-resolve.

@@ -11,7 +11,7 @@ from mmengine.structures import LabelData
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
-from ..judges import build_recognizer, recognizer_logits
+from ..judges import build_recognizer
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
 
 _TEACHER_KEY = re.compile(r'(^|\.)teacher\.')
@@ -66,7 +66,7 @@ class C3STISRRelease(BaseTextSR):
     Args:
         network (dict): Config of :class:`C3STISRReleaseNet`.
         recognizer (str or dict): Config file (with ``model`` and
-            ``judge_input``, e.g. ``configs/judges/crnn_textzoom.py``) or
+            ``reader``, e.g. ``configs/judges/crnn_textzoom.py``) or
             model dict of the student and the teacher CRNN.
         language_model (dict): Config of the language model
             (``CTCLanguageModel``: ABINet's BCN over the 26 CTC frames), with
@@ -75,9 +75,10 @@ class C3STISRRelease(BaseTextSR):
             converted ``crnn.pth``), loaded strictly by :meth:`init_weights`.
         teacher_checkpoint (str, optional): Teacher weights (the converted
             ``crnn.pth``), loaded strictly by :meth:`init_weights`.
-        recognizer_input (dict, optional): ``size`` and ``gray`` of the
-            CRNN input. Defaults to the config file's ``judge_input``
-            (TPGSR's ``parse_crnn_data``: bicubic 100x32, gray).
+        reader (dict, optional): Overrides of the CRNN's reader of images
+            (:meth:`RecognizerReader.from_config`); by default the config
+            file's ``reader`` (TPGSR's ``parse_crnn_data``: bicubic 100x32,
+            gray).
         pixel_loss (dict): Defaults to ``TextImageLoss(mse_weight=1,
             gradient_weight=1e-4, loss_weight=100)``.
         distill_loss (dict): Defaults to ``DistillationLoss(loss_weight=100)``.
@@ -100,7 +101,7 @@ class C3STISRRelease(BaseTextSR):
                  language_model: dict,
                  student_checkpoint: Optional[str] = None,
                  teacher_checkpoint: Optional[str] = None,
-                 recognizer_input: Optional[dict] = None,
+                 reader: Optional[dict] = None,
                  pixel_loss: dict = dict(type='TextImageLoss',
                                          mse_weight=1.,
                                          gradient_weight=1e-4,
@@ -114,9 +115,8 @@ class C3STISRRelease(BaseTextSR):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        self.student, judge_input = build_recognizer(recognizer)
-        self.recognizer_input = dict(
-            recognizer_input if recognizer_input is not None else judge_input)
+        self.student, self.reader = build_recognizer(recognizer,
+                                                     reader=reader)
         self.teacher = copy.deepcopy(self.student).requires_grad_(False)
         self.teacher.eval()
         self.student_checkpoint = student_checkpoint
@@ -168,9 +168,9 @@ class C3STISRRelease(BaseTextSR):
             images (torch.Tensor): (N, C, H, W) RGB(+mask) in [0, 1].
 
         Returns:
-            torch.Tensor: (N, T, K) logits.
+            torch.Tensor: (N, T, K) logits, with gradients.
         """
-        return recognizer_logits(recognizer, images, **self.recognizer_input)
+        return self.reader.logits(recognizer, images)
 
     def read_without_grad(self, images: torch.Tensor) -> torch.Tensor:
         """The student's (N, T, K) logits in eval mode without gradients

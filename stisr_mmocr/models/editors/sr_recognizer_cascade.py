@@ -1,108 +1,29 @@
-import copy
 import logging
-import math
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
-import torch.nn.functional as F
-from mmengine.config import Config
-from mmengine.hub import get_config
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
-from mmengine.structures import LabelData
+from mmengine.runner import CheckpointLoader, load_state_dict
 from mmocr.models.textrecog.decoders import BaseDecoder
 from mmocr.registry import MODELS
-from mmocr.structures import TextRecogDataSample
 
+from stisr_mmocr.engine.file_checks import check_file
 from stisr_mmocr.structures import TextSRDataSample
-from ..judges import build_recognizer, prepare_recog_input
+from ..judges import build_recognizer, load_model_config
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
-
-# Transforms of a recognizer's test pipeline that do not touch the pixels.
-_NEUTRAL_TRANSFORMS = ('LoadOCRAnnotations', 'PackTextRecogInputs')
-_LOADERS = ('LoadImageFromFile', 'LoadImageFromNDArray', 'InferencerLoader')
-
-
-def load_model_config(cfg: Union[str, dict],
-                      field: str) -> Tuple[dict, Optional[Config]]:
-    """The model dict of a config file, or the given model dict.
-
-    Args:
-        cfg (str | dict): A config file with a top-level ``model``
-            (``pkg::path`` for the configs of an installed OpenMMLab package,
-            e.g. ``mmocr::textrecog/crnn/crnn_mini-vgg_5e_mj.py``), or a
-            model dict.
-        field (str): The cascade argument, named in errors.
-
-    Returns:
-        tuple: (model dict, the loaded config or None).
-    """
-    if not isinstance(cfg, str):
-        return copy.deepcopy(cfg), None
-    full = get_config(cfg) if '::' in cfg else Config.fromfile(cfg)
-    if 'model' not in full:
-        raise KeyError(f'config {cfg} given as `{field}` has no top-level '
-                       '`model`')
-    return copy.deepcopy(full.model), full
-
-
-def recog_input_from_pipeline(pipeline: Sequence[dict]) -> dict:
-    """Read how a recognizer prepares a loaded image from its test pipeline.
-
-    Understands MMOCR's loaders (``color_type``), ``Resize`` (fixed
-    ``scale``), ``RescaleToHeight`` and ``PadToWidth``; transforms that only
-    load annotations or pack are skipped.
-
-    Args:
-        pipeline (Sequence[dict]): The ``test_pipeline`` of a recognizer
-            config.
-
-    Returns:
-        dict: ``gray`` and either ``size`` (W, H) or ``height`` (with
-        ``min_width``, ``max_width``, ``width_divisor``), and ``pad_width``
-        when the pipeline pads.
-
-    Raises:
-        ValueError: For a transform the cascade cannot reproduce on SR
-            images; set ``recog_input`` in the cascade config instead.
-    """
-    spec: dict = dict(gray=False)
-    for transform in pipeline:
-        kind = transform['type'].split('.')[-1]
-        if kind in _LOADERS:
-            spec['gray'] = transform.get('color_type') == 'grayscale'
-        elif kind == 'Resize':
-            if transform.get('keep_ratio', False) or 'scale' not in transform:
-                raise ValueError(
-                    f'test_pipeline transform {transform} keeps the ratio; '
-                    'set `recog_input=dict(size=(W, H))` in the cascade')
-            spec['size'] = tuple(transform['scale'])
-        elif kind == 'RescaleToHeight':
-            spec.update(
-                height=transform['height'],
-                min_width=transform.get('min_width'),
-                max_width=transform.get('max_width'),
-                width_divisor=transform.get('width_divisor', 1))
-        elif kind == 'PadToWidth':
-            spec['pad_width'] = transform['width']
-        elif kind not in _NEUTRAL_TRANSFORMS:
-            raise ValueError(
-                f'cannot reproduce test_pipeline transform {kind} of the '
-                'recognizer on SR images; set `recog_input` in the cascade')
-    return spec
 
 
 @MODELS.register_module()
 class SRRecognizerCascade(BaseTextSR):
     """An SR model in front of an MMOCR recognizer.
 
-    The SR output (N, C, H, W) in [0, 1] becomes what the recognizer's test
-    pipeline makes of a loaded image (``recog_input``: resize, gray, pad, on
-    the 0-255 scale via :func:`prepare_recog_input`); the recognizer's own
-    data preprocessor then normalises it. ``predict`` gives ``pred_img`` and
-    ``pred_text`` (with scores), so PSNR/SSIM and MMOCR's ``WordMetric`` /
-    ``CharMetric`` read the outputs unchanged.
+    The recognizer reads the SR output (N, C, H, W) in [0, 1] through its
+    :class:`RecognizerReader`: what its test pipeline (or the ``reader`` of
+    its config file) and its data preprocessor make of a loaded image.
+    ``predict`` gives ``pred_img`` and ``pred_text`` (with scores), so
+    PSNR/SSIM and MMOCR's ``WordMetric`` / ``CharMetric`` read the outputs
+    unchanged.
 
     A frozen part has ``requires_grad=False`` and stays in eval mode; a
     frozen SR model runs without autograd. Gradients of a trainable SR model
@@ -121,10 +42,10 @@ class SRRecognizerCascade(BaseTextSR):
             URL), loaded strictly when the cascade is built; a checkpoint of
             a cascade gives its ``recognizer.`` weights.
         sr_checkpoint (str, optional): SR weights, likewise (``sr.``).
-        recog_input (dict, optional): Recognizer input preparation, keys as
-            returned by :func:`recog_input_from_pipeline`. Defaults to the
-            ``judge_input`` of the recognizer config file, else its
-            ``test_pipeline``, else the SR image as is, in colour.
+        reader (dict, optional): Overrides of the recognizer's reader
+            (:meth:`RecognizerReader.from_config`): by default the
+            ``reader`` of its config file, else its ``test_pipeline``, else
+            the SR image as is, in colour.
         freeze_sr (bool): Defaults to False.
         freeze_recognizer (bool): Defaults to True.
         recog_loss_weight (float): Weight of the recognizer's losses.
@@ -132,7 +53,7 @@ class SRRecognizerCascade(BaseTextSR):
         pixel_loss (dict, optional): Loss of the SR output against
             ``gt_img``, added in training when every sample carries one.
         sr_output_key (str): Key of the final SR image when the SR model's
-            ``_forward`` returns a dict. Defaults to 'sr'.
+            tensor-mode output is a dict. Defaults to 'sr'.
         **kwargs: :class:`BaseTextSR` arguments.
     """
 
@@ -141,7 +62,7 @@ class SRRecognizerCascade(BaseTextSR):
                  sr: Union[str, dict, None] = None,
                  recognizer_checkpoint: Optional[str] = None,
                  sr_checkpoint: Optional[str] = None,
-                 recog_input: Optional[dict] = None,
+                 reader: Optional[dict] = None,
                  freeze_sr: bool = False,
                  freeze_recognizer: bool = True,
                  recog_loss_weight: float = 1.,
@@ -155,17 +76,9 @@ class SRRecognizerCascade(BaseTextSR):
         if sr is not None:
             sr_cfg, _ = load_model_config(sr, 'sr')
             self.sr = self._load(MODELS.build(sr_cfg), sr_checkpoint, 'sr')
-        recog_cfg, recog_file = load_model_config(recognizer, 'recognizer')
-        self.recognizer = self._load(
-            build_recognizer(recog_cfg)[0], recognizer_checkpoint,
-            'recognizer')
-        if recog_input is None and recog_file is not None:
-            if 'judge_input' in recog_file:
-                recog_input = recog_file.judge_input
-            elif 'test_pipeline' in recog_file:
-                recog_input = recog_input_from_pipeline(
-                    recog_file.test_pipeline)
-        self.recog_input = dict(recog_input or {})
+        recognizer, self.reader = build_recognizer(recognizer, reader=reader)
+        self.recognizer = self._load(recognizer, recognizer_checkpoint,
+                                     'recognizer')
         self.freeze_sr = freeze_sr and self.sr is not None
         self.freeze_recognizer = freeze_recognizer
         for part, frozen in self._parts():
@@ -183,7 +96,9 @@ class SRRecognizerCascade(BaseTextSR):
         it alone), or warn that it has none. A checkpoint of a whole cascade
         gives the part its ``<name>.`` weights."""
         if checkpoint:
-            state = _load_checkpoint(checkpoint, map_location='cpu')
+            check_file(checkpoint, f'{name}_checkpoint')
+            state = CheckpointLoader.load_checkpoint(
+                checkpoint, map_location='cpu')
             state = state.get('state_dict', state)
             prefix = f'{name}.'
             if all(k.startswith(('sr.', 'recognizer.')) for k in state):
@@ -192,7 +107,7 @@ class SRRecognizerCascade(BaseTextSR):
                     for k, v in state.items() if k.startswith(prefix)
                 }
             load_state_dict(part, state, strict=True)
-            part._is_init = True
+            part.is_init = True
         elif any(True for _ in part.parameters()):
             print_log(
                 f'SRRecognizerCascade: no `{name}_checkpoint`; the {name} '
@@ -233,57 +148,12 @@ class SRRecognizerCascade(BaseTextSR):
             for module in flipped:
                 module.training = False
 
-    def recog_size(self, height: int, width: int) -> Optional[Tuple[int, int]]:
-        """(W, H) the recognizer reads an (H, W) image at; None keeps it."""
-        spec = self.recog_input
-        if spec.get('size'):
-            return tuple(spec['size'])
-        if not spec.get('height'):
+    @staticmethod
+    def gt_texts(data_samples: OptSampleList) -> Optional[List[str]]:
+        """The ``gt_text`` of every sample, or None unless all have one."""
+        if not data_samples or not all('gt_text' in s for s in data_samples):
             return None
-        new_w = math.ceil(spec['height'] / height * width)
-        if spec.get('min_width'):
-            new_w = max(spec['min_width'], new_w)
-        if spec.get('max_width'):
-            new_w = min(spec['max_width'], new_w)
-        divisor = spec.get('width_divisor') or 1
-        if new_w % divisor:
-            new_w = round(new_w / divisor) * divisor
-        return new_w, spec['height']
-
-    def to_recog_inputs(self,
-                        imgs: torch.Tensor,
-                        data_samples: OptSampleList = None,
-                        training: bool = False
-                        ) -> Tuple[torch.Tensor, List[TextRecogDataSample]]:
-        """Turn images into the recognizer's normalised batch.
-
-        Args:
-            imgs (torch.Tensor): (N, C>=3, H, W) RGB(+mask) in [0, 1].
-            data_samples (list[TextSRDataSample], optional): Their
-                ``gt_text`` is passed on (for the recognizer's loss).
-            training (bool): Passed to the recognizer's data preprocessor.
-
-        Returns:
-            tuple: Inputs (N, 1 or 3, H', W') as the recognizer's data
-            preprocessor outputs them, and one recognition sample per image.
-        """
-        size = self.recog_size(*imgs.shape[-2:])
-        x = prepare_recog_input(imgs, size,
-                                self.recog_input.get('gray', False))
-        height, width = x.shape[-2:]
-        pad_width = self.recog_input.get('pad_width') or 0
-        if pad_width > width:
-            x = F.pad(x, (0, pad_width - width))
-        samples = []
-        for i in range(x.shape[0]):
-            sample = TextRecogDataSample(
-                metainfo=dict(img_shape=(height, width), valid_ratio=1.0))
-            if data_samples is not None and 'gt_text' in data_samples[i]:
-                sample.gt_text = LabelData(item=data_samples[i].gt_text.item)
-            samples.append(sample)
-        data = self.recognizer.data_preprocessor(
-            dict(inputs=x, data_samples=samples), training)
-        return data['inputs'], data['data_samples']
+        return [s.gt_text.item for s in data_samples]
 
     def super_resolve(self,
                       inputs: torch.Tensor,
@@ -294,7 +164,7 @@ class SRRecognizerCascade(BaseTextSR):
             return inputs
         with torch.set_grad_enabled(torch.is_grad_enabled()
                                     and not self.freeze_sr):
-            out = self.sr._forward(inputs, data_samples)
+            out = self.sr(inputs, data_samples, mode='tensor')
         if isinstance(out, dict):
             if self.sr_output_key not in out:
                 raise KeyError(f'SR output has no {self.sr_output_key!r} '
@@ -308,8 +178,9 @@ class SRRecognizerCascade(BaseTextSR):
         """Raw outputs: ``sr`` (N, C, H, W) and ``recog`` (the recognizer's
         tensor-mode output)."""
         sr = self.super_resolve(inputs, data_samples)
-        x, samples = self.to_recog_inputs(sr, data_samples)
-        return dict(sr=sr, recog=self.recognizer._forward(x, samples))
+        x, samples = self.reader.inputs(self.recognizer, sr,
+                                        self.gt_texts(data_samples))
+        return dict(sr=sr, recog=self.recognizer(x, samples, mode='tensor'))
 
     def loss(self, inputs: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
@@ -321,7 +192,12 @@ class SRRecognizerCascade(BaseTextSR):
                                'frozen: set freeze_sr or freeze_recognizer '
                                'to False to train the cascade')
         sr = self.super_resolve(inputs, data_samples)
-        x, samples = self.to_recog_inputs(sr, data_samples, training=True)
+        texts = self.gt_texts(data_samples)
+        if texts is None:
+            raise KeyError('the recognizer loss needs the gt_text of every '
+                           'data sample')
+        x, samples = self.reader.inputs(
+            self.recognizer, sr, texts, training=True)
         with self._decoders_in_training_branch():
             losses = {
                 k: v * self.recog_loss_weight if 'loss' in k else v
@@ -349,8 +225,7 @@ class SRRecognizerCascade(BaseTextSR):
         if self.sr is not None:
             sr = sr.clamp(0, 1)
             self.add_pred_img(sr, data_samples)
-        x, samples = self.to_recog_inputs(sr, data_samples)
-        for sample, read in zip(data_samples,
-                                self.recognizer.predict(x, samples)):
+        reads = self.reader.predict(self.recognizer, sr)
+        for sample, read in zip(data_samples, reads):
             sample.pred_text = read.pred_text
         return data_samples

@@ -18,7 +18,7 @@ class TSRN(BaseTextSR):
         data_preprocessor (dict, optional): See :class:`BaseTextSR`.
         init_cfg (dict, optional): Initialisation config.
         **network: :class:`TSRNNet` arguments (``in_channels``,
-            ``scale_factor``, ``lr_size``, ``num_blocks``,
+            ``scale_factor``, ``lr_hw``, ``num_blocks``,
             ``hidden_channels``, ``use_stn``).
     """
 

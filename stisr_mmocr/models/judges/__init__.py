@@ -1,7 +1,8 @@
-from .recog_input import prepare_recog_input, recognizer_logits
-from .text_recog_judge import TextRecogJudge, build_recognizer
+from .recognizer_reader import (RecognizerReader, build_recognizer,
+                                load_model_config, reader_spec_from_pipeline)
+from .text_recog_judge import TextRecogJudge
 
 __all__ = [
-    'TextRecogJudge', 'build_recognizer', 'prepare_recog_input',
-    'recognizer_logits'
+    'RecognizerReader', 'TextRecogJudge', 'build_recognizer',
+    'load_model_config', 'reader_spec_from_pipeline'
 ]

@@ -18,17 +18,17 @@ class TPSSpatialTransformer(nn.Module):
     """Thin-plate-spline rectification from predicted control points.
 
     Args:
-        output_size (tuple[int, int]): (H, W) of the output.
+        output_hw (tuple[int, int]): (H, W) of the output.
         num_ctrl_points (int): Control points. Defaults to 20.
         margins (tuple[float, float]): (x, y) margins of the target points.
     """
 
     def __init__(self,
-                 output_size: Tuple[int, int] = (16, 64),
+                 output_hw: Tuple[int, int] = (16, 64),
                  num_ctrl_points: int = 20,
                  margins: Tuple[float, float] = (0.05, 0.05)) -> None:
         super().__init__()
-        self.output_size = tuple(output_size)
+        self.output_hw = tuple(output_hw)
         self.num_ctrl_points = num_ctrl_points
         target = identity_ctrl_points(num_ctrl_points, margins).double()
         k = num_ctrl_points
@@ -38,7 +38,7 @@ class TPSSpatialTransformer(nn.Module):
         forward_kernel[-3, :k] = 1
         forward_kernel[:k, -2:] = target
         forward_kernel[-2:, :k] = target.t()
-        h, w = self.output_size
+        h, w = self.output_hw
         ys, xs = torch.meshgrid(
             torch.arange(h, dtype=torch.float64) / (h - 1),
             torch.arange(w, dtype=torch.float64) / (w - 1),
@@ -65,5 +65,5 @@ class TPSSpatialTransformer(nn.Module):
         padded = F.pad(source_ctrl_points, (0, 0, 0, 3))
         mapping = torch.matmul(self.inverse_kernel, padded)
         source = torch.matmul(self.target_coordinate_repr, mapping)
-        grid = source.view(n, *self.output_size, 2).clamp(0, 1) * 2. - 1.
+        grid = source.view(n, *self.output_hw, 2).clamp(0, 1) * 2. - 1.
         return F.grid_sample(x, grid, align_corners=False)

@@ -10,6 +10,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from mmocr.registry import MODELS
 
 from stisr_mmocr.structures import filter_text
+from stisr_mmocr.utils import tensor_rgb_to_gray
 from ..layers.stirer.stt_transformer import STT_ALPHABET, STTTransformer
 
 
@@ -147,12 +148,11 @@ class TextFocusLoss(nn.Module):
             return loss
         recognizer = self._recognizer[0].to(pred.device)
         inputs, targets, lengths = self.encode(texts, pred.device)
-        gray = torch.tensor([0.299, 0.587, 0.114],
-                            device=pred.device).view(1, 3, 1, 1)
         with torch.no_grad():
-            _, attn_hr = recognizer((target[:, :3] * gray).sum(1, True),
+            _, attn_hr = recognizer(tensor_rgb_to_gray(target, torch.float32),
                                     inputs)
-        logits, attn_sr = recognizer((pred[:, :3] * gray).sum(1, True), inputs)
+        logits, attn_sr = recognizer(tensor_rgb_to_gray(pred, torch.float32),
+                                     inputs)
         keep = torch.arange(inputs.shape[1], device=pred.device)[None] < \
             torch.tensor(lengths, device=pred.device)[:, None]
         logits = logits[keep].float()

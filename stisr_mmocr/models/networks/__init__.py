@@ -1,6 +1,7 @@
 """SR architectures as plain modules without losses (mmagic's
 ``generator``), used by the models in ``editors``."""
 from .c3stisr_release_net import C3STISRReleaseNet
+from .stirer_net import STIRERNet
 from .tsrn_net import TSRNNet
 
-__all__ = ['C3STISRReleaseNet', 'TSRNNet']
+__all__ = ['C3STISRReleaseNet', 'STIRERNet', 'TSRNNet']

@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 from mmocr.registry import MODELS
 
+from stisr_mmocr.utils import reject_extra_args
 from ..layers import (RecurrentResidualBlock, STNHead, TPSSpatialTransformer,
                       UpsampleBlock)
 
@@ -26,7 +27,7 @@ class TSRNNet(nn.Module):
     Args:
         in_channels (int): 4 with the mask channel, else 3. Defaults to 4.
         scale_factor (int): Power of 2. Defaults to 2.
-        lr_size (Sequence[int]): (H, W) of the LR input. Defaults to
+        lr_hw (Sequence[int]): (H, W) of the LR input. Defaults to
             (16, 64).
         num_blocks (int): Residual blocks. Defaults to 5.
         hidden_channels (int): Feature channels. Defaults to 64.
@@ -34,17 +35,21 @@ class TSRNNet(nn.Module):
             plain TSRN). Defaults to 0.
         use_stn (bool): TPS rectification of the input while training (as
             the official code). Defaults to True.
+        **extra: Rejected with a ``TypeError`` that names the new name of
+            an old size argument (``lr_size`` -> ``lr_hw``).
     """
 
     def __init__(self,
                  in_channels: int = 4,
                  scale_factor: int = 2,
-                 lr_size: Sequence[int] = (16, 64),
+                 lr_hw: Sequence[int] = (16, 64),
                  num_blocks: int = 5,
                  hidden_channels: int = 64,
                  clue_channels: int = 0,
-                 use_stn: bool = True) -> None:
+                 use_stn: bool = True,
+                 **extra) -> None:
         super().__init__()
+        reject_extra_args(type(self).__name__, extra)
         if scale_factor < 2 or math.log2(scale_factor) % 1:
             raise ValueError(
                 f'scale_factor must be a power of 2, got {scale_factor}')
@@ -52,7 +57,7 @@ class TSRNNet(nn.Module):
         self.use_stn = use_stn
         if use_stn:
             self.stn_head = STNHead(in_channels)
-            self.tps = TPSSpatialTransformer(output_size=tuple(lr_size))
+            self.tps = TPSSpatialTransformer(output_hw=tuple(lr_hw))
         self.block1 = nn.Sequential(
             nn.Conv2d(in_channels, hidden_channels, 9, padding=4), nn.PReLU())
         self.srb = nn.ModuleList([

@@ -5,6 +5,8 @@ import torch.nn as nn
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.registry import MODELS
 
+from stisr_mmocr.utils import reject_extra_args
+
 
 @MODELS.register_module()
 class C3ClueGenerator(nn.Module):
@@ -22,7 +24,7 @@ class C3ClueGenerator(nn.Module):
         dictionary (dict or Dictionary, optional): The recognizer's
             dictionary, given to the visual clue for decoding.
         clue_channels (int): C'. Defaults to 32.
-        lr_size (Sequence[int]): (H, W) of the LR image. Defaults to
+        lr_hw (Sequence[int]): (H, W) of the LR image. Defaults to
             (16, 64).
         image_channels (int): Channels of the LR image. Defaults to 4.
         recognition (dict, optional): Config of f_rec. Defaults to
@@ -34,6 +36,8 @@ class C3ClueGenerator(nn.Module):
         fuse_recognition (bool): Fuse h_rec into h_t. Defaults to True.
         fusion (dict): Config of the fusion branch. Defaults to
             ``dict(type='GatedFusion')``.
+        **extra: Rejected with a ``TypeError`` that names the new name of
+            an old size argument (``lr_size`` -> ``lr_hw``).
     """
 
     def __init__(
@@ -41,15 +45,17 @@ class C3ClueGenerator(nn.Module):
         num_classes: int,
         dictionary: Optional[Union[Dict, Dictionary]] = None,
         clue_channels: int = 32,
-        lr_size: Sequence[int] = (16, 64),
+        lr_hw: Sequence[int] = (16, 64),
         image_channels: int = 4,
         recognition: Optional[dict] = dict(type='DistributionClue'),
         linguistic: Optional[dict] = None,
         visual: Optional[dict] = None,
         fuse_recognition: bool = True,
-        fusion: dict = dict(type='GatedFusion')
+        fusion: dict = dict(type='GatedFusion'),
+        **extra
     ) -> None:
         super().__init__()
+        reject_extra_args('C3ClueGenerator', extra)
         if visual is not None and recognition is None:
             raise ValueError('the visual clue is aligned by h_rec: configure '
                              '`recognition` too (fuse_recognition=False to '
@@ -58,7 +64,7 @@ class C3ClueGenerator(nn.Module):
         common = dict(
             num_classes=num_classes,
             clue_channels=clue_channels,
-            lr_size=lr_size)
+            lr_hw=lr_hw)
         self.recognition = None if recognition is None else MODELS.build({
             **common,
             **recognition

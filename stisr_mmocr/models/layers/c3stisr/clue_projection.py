@@ -19,7 +19,7 @@ class ClueProjection(nn.Module):
     Args:
         num_classes (int): K, the classes of the distribution.
         out_channels (int): C' of the clue. Defaults to 32.
-        out_size (Sequence[int]): (H, W) of the LR image. Defaults to
+        out_hw (Sequence[int]): (H, W) of the LR image. Defaults to
             (16, 64).
         mid_channels (Sequence[int]): Channels of the first three transposed
             convolutions. Defaults to (512, 128, 64).
@@ -29,11 +29,11 @@ class ClueProjection(nn.Module):
         self,
         num_classes: int,
         out_channels: int = 32,
-        out_size: Sequence[int] = (16, 64),
+        out_hw: Sequence[int] = (16, 64),
         mid_channels: Sequence[int] = (512, 128, 64)
     ) -> None:
         super().__init__()
-        self.out_size = tuple(out_size)
+        self.out_hw = tuple(out_hw)
         channels = [num_classes, *mid_channels, out_channels]
         layers = []
         for i in range(4):
@@ -55,4 +55,4 @@ class ClueProjection(nn.Module):
         """(N, T, K) distributions -> (N, C', H, W) clue."""
         x = self.layers(probs.transpose(1, 2).unsqueeze(2))
         return F.interpolate(
-            x, size=self.out_size, mode='bilinear', align_corners=True)
+            x, size=self.out_hw, mode='bilinear', align_corners=True)

@@ -14,7 +14,7 @@ class DistributionClue(nn.Module):
     Args:
         num_classes (int): K, classes of the distribution.
         clue_channels (int): C'. Defaults to 32.
-        lr_size (Sequence[int]): (H, W) of the LR image. Defaults to
+        lr_hw (Sequence[int]): (H, W) of the LR image. Defaults to
             (16, 64).
         projection (dict): Extra ``ClueProjection`` arguments. Defaults to
             ``dict()``.
@@ -25,7 +25,7 @@ class DistributionClue(nn.Module):
         self,
         num_classes: int,
         clue_channels: int = 32,
-        lr_size: Sequence[int] = (16, 64),
+        lr_hw: Sequence[int] = (16, 64),
         projection: dict = dict(),
         dsta: dict = dict()
     ) -> None:
@@ -35,7 +35,7 @@ class DistributionClue(nn.Module):
                 type='ClueProjection',
                 num_classes=num_classes,
                 out_channels=clue_channels,
-                out_size=lr_size,
+                out_hw=lr_hw,
                 **projection))
         self.dsta = MODELS.build(
             dict(type='DSTA', channels=clue_channels, **dsta))

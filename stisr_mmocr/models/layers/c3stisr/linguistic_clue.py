@@ -16,7 +16,7 @@ class LinguisticClue(nn.Module):
             ``CTCLanguageModel``, with a ``correct`` method.
         num_classes (int): K, classes of the distribution.
         clue_channels (int): C'. Defaults to 32.
-        lr_size (Sequence[int]): (H, W) of the LR image. Defaults to
+        lr_hw (Sequence[int]): (H, W) of the LR image. Defaults to
             (16, 64).
         processing (dict): Extra ``DistributionClue`` arguments. Defaults to
             ``dict()``.
@@ -27,7 +27,7 @@ class LinguisticClue(nn.Module):
         language_model: dict,
         num_classes: int,
         clue_channels: int = 32,
-        lr_size: Sequence[int] = (16, 64),
+        lr_hw: Sequence[int] = (16, 64),
         processing: dict = dict()
     ) -> None:
         super().__init__()
@@ -37,7 +37,7 @@ class LinguisticClue(nn.Module):
                 type='DistributionClue',
                 num_classes=num_classes,
                 clue_channels=clue_channels,
-                lr_size=lr_size,
+                lr_hw=lr_hw,
                 **processing))
 
     def forward(self,

@@ -20,7 +20,7 @@ class SkeletonPainter(nn.Module):
     The painter has no parameters.
 
     Args:
-        out_size (Sequence[int]): (H, W) of the drawn images. Defaults to
+        out_hw (Sequence[int]): (H, W) of the drawn images. Defaults to
             (16, 64).
         font (str, optional): Path of a TrueType/OpenType font (the paper
             uses Ubuntu Bold). None uses the font that ships with Pillow
@@ -35,7 +35,7 @@ class SkeletonPainter(nn.Module):
     """
 
     def __init__(self,
-                 out_size: Sequence[int] = (16, 64),
+                 out_hw: Sequence[int] = (16, 64),
                  font: Optional[str] = None,
                  font_size: int = 32,
                  cases: Sequence[str] = ('upper', 'lower'),
@@ -45,7 +45,7 @@ class SkeletonPainter(nn.Module):
             if case not in ('upper', 'lower', 'unchanged'):
                 raise ValueError(f'SkeletonPainter cases must be upper, lower '
                                  f'or unchanged, got {case!r}')
-        self.out_size = tuple(out_size)
+        self.out_hw = tuple(out_hw)
         self.font_path = font
         self.font_size = font_size
         self.cases = tuple(cases)
@@ -82,7 +82,7 @@ class SkeletonPainter(nn.Module):
         Returns:
             np.ndarray: (H, W) float32 image in [0, 1], 1 for white.
         """
-        height, width = self.out_size
+        height, width = self.out_hw
         if not text:
             return np.ones((height, width), np.float32)
         left, top, right, bottom = self.font.getbbox(text)
@@ -115,5 +115,5 @@ class SkeletonPainter(nn.Module):
         ] for text in texts]
         if not images:
             return torch.ones(
-                0, self.num_channels, *self.out_size, device=device)
+                0, self.num_channels, *self.out_hw, device=device)
         return torch.from_numpy(np.asarray(images)).to(device)

@@ -18,7 +18,7 @@ class VisualClue(nn.Module):
         dictionary (dict or Dictionary): The recognizer's dictionary (CTC
             blank at its padding index).
         clue_channels (int): C'. Defaults to 32.
-        lr_size (Sequence[int]): (H, W) of the LR image. Defaults to
+        lr_hw (Sequence[int]): (H, W) of the LR image. Defaults to
             (16, 64).
         painter (dict): Extra ``SkeletonPainter`` arguments (``font``,
             ``font_size``, ``cases``). Defaults to ``dict()``.
@@ -31,7 +31,7 @@ class VisualClue(nn.Module):
         self,
         dictionary: Union[Dict, Dictionary],
         clue_channels: int = 32,
-        lr_size: Sequence[int] = (16, 64),
+        lr_hw: Sequence[int] = (16, 64),
         painter: dict = dict(),
         alignment: dict = dict(),
         dsta: dict = dict()
@@ -40,7 +40,7 @@ class VisualClue(nn.Module):
         self.postprocessor = MODELS.build(
             dict(type='CTCPostProcessor', dictionary=dictionary))
         self.painter = MODELS.build(
-            dict(type='SkeletonPainter', out_size=lr_size, **painter))
+            dict(type='SkeletonPainter', out_hw=lr_hw, **painter))
         self.alignment = MODELS.build(
             dict(
                 type='DeformableAlignment',

@@ -1,0 +1,105 @@
+from typing import Optional
+
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import BaseModule, initialize, update_init_info
+from mmengine.registry import WEIGHT_INITIALIZERS
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from ..file_checks import PRETRAINED_TYPES, check_file
+from ..strict_load import load_state_dict_strictly
+
+
+# Registered in mmengine's root registry, so that ``init_weights`` finds it
+# in every default scope (MMOCR's child registry looks its parent up).
+@WEIGHT_INITIALIZERS.register_module(name='StrictPretrained')
+class StrictPretrainedInit:
+    """Initialise a module from a checkpoint, strictly.
+
+    mmengine's ``Pretrained`` loads with ``strict=False`` and only logs
+    what did not fit; this one loads nothing unless every key, shape and
+    tied copy matches, and raises a report that lists the missing,
+    unexpected and mis-shaped keys and names the file.
+
+    Note that mmengine applies ``init_cfg`` types other than ``Pretrained``
+    before the children's own ``init_weights``: use it on a module whose
+    children do not re-initialise themselves (e.g. the SR networks).
+
+    Args:
+        checkpoint (str): File (or URL) of a plain state dict or of an
+            mmengine checkpoint (``state_dict`` inside); a ``module.``
+            prefix is dropped.
+        prefix (str, optional): Take only the keys under this prefix, with
+            the prefix removed (e.g. ``'generator.'`` to take the network
+            out of a checkpoint of the whole model). Defaults to None.
+        map_location (str): As for :func:`torch.load`. Defaults to 'cpu'.
+    """
+
+    def __init__(self,
+                 checkpoint: str,
+                 prefix: Optional[str] = None,
+                 map_location: str = 'cpu') -> None:
+        self.checkpoint = checkpoint
+        self.prefix = prefix
+        self.map_location = map_location
+
+    def __call__(self, module: nn.Module) -> None:
+        """Load the weights into ``module``.
+
+        Raises:
+            FileNotFoundError: The checkpoint does not exist (the message
+                names ``init_cfg.checkpoint``).
+            KeyError: No key of the checkpoint starts with ``prefix``.
+            RuntimeError: The weights do not match ``module`` (see
+                :func:`check_state_dict`).
+        """
+        name = type(module).__name__
+        check_file(self.checkpoint, f'init_cfg.checkpoint of {name}')
+        checkpoint = CheckpointLoader.load_checkpoint(
+            self.checkpoint, map_location=self.map_location)
+        state = checkpoint.get('state_dict', checkpoint)
+        state = {
+            k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in state.items()
+        }
+        source = self.checkpoint
+        if self.prefix:
+            state = {
+                k[len(self.prefix):]: v
+                for k, v in state.items() if k.startswith(self.prefix)
+            }
+            source = f'{self.checkpoint} (keys under {self.prefix!r})'
+            if not state:
+                raise KeyError(f'init_cfg.prefix of {name}: no key of '
+                               f'{self.checkpoint} starts with '
+                               f'{self.prefix!r}')
+        load_state_dict_strictly(module, state, source)
+        print_log(f'StrictPretrained: loaded {len(state)} tensors from '
+                  f'{source} into {name} (strict)',
+                  logger='current')
+        if hasattr(module, '_params_init_info'):
+            update_init_info(module, init_info=self._get_init_info())
+
+    def _get_init_info(self) -> str:
+        return f'{self.__class__.__name__}: load from {self.checkpoint}'
+
+
+def load_pretrained(model: nn.Module) -> None:
+    """Apply only the pretrained ``init_cfg`` entries
+    (:data:`PRETRAINED_TYPES`) of ``model`` and its sub-modules.
+
+    mmengine's ``Runner.test`` and ``Runner.val`` do not call
+    ``init_weights``; this loads the weights a config names there, as
+    training does before ``load_from``.
+
+    Args:
+        model (nn.Module): The model (unwrapped).
+    """
+    for module in model.modules():
+        if not isinstance(module, BaseModule) or not module.init_cfg:
+            continue
+        cfgs = module.init_cfg
+        cfgs = [cfgs] if isinstance(cfgs, dict) else cfgs
+        pretrained = [c for c in cfgs if c.get('type') in PRETRAINED_TYPES]
+        if pretrained:
+            initialize(module, pretrained)

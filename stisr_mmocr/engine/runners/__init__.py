@@ -1,0 +1,3 @@
+from .strict_runner import StrictRunner
+
+__all__ = ['StrictRunner']
