@@ -122,8 +122,9 @@ class LMDBTextDataset(BaseDataset):
     Args:
         data_root (str): LMDB directory (holds ``data.mdb``); checked at
             construction.
-        image_keys (dict[str, str]): Result name -> key prefix, e.g.
-            ``{'hr': 'image_hr', 'lr': 'image_lr'}``.
+        image_keys (dict[str, str], optional): Result name -> key prefix,
+            e.g. ``{'hr': 'image_hr', 'lr': 'image_lr'}``. Defaults to the
+            class's ``IMAGE_KEYS`` (set by each layout's subclass).
         voc_type (str): Label vocabulary for :func:`filter_text`.
             Defaults to 'lower' (37 classes).
         max_len (int, optional): Skip records whose filtered label is longer.
@@ -138,9 +139,12 @@ class LMDBTextDataset(BaseDataset):
         **kwargs: Other :class:`BaseDataset` arguments.
     """
 
+    #: Result name -> LMDB key prefix of the layout (see ``image_keys``).
+    IMAGE_KEYS: Optional[Dict[str, str]] = None
+
     def __init__(self,
                  data_root: str,
-                 image_keys: Dict[str, str],
+                 image_keys: Optional[Dict[str, str]] = None,
                  voc_type: str = 'lower',
                  max_len: Optional[int] = None,
                  min_len: int = 0,
@@ -149,6 +153,10 @@ class LMDBTextDataset(BaseDataset):
                  test_mode: bool = False,
                  **kwargs) -> None:
         check_lmdb_dir(data_root)
+        image_keys = image_keys or self.IMAGE_KEYS
+        if not image_keys:
+            raise ValueError(f'{type(self).__name__} needs `image_keys` '
+                             '(result name -> LMDB key prefix)')
         self.image_keys = dict(image_keys)
         self.voc_type = voc_type
         self.max_len = max_len

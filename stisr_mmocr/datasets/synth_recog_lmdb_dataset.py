@@ -1,5 +1,3 @@
-from typing import Optional, Sequence
-
 from mmocr.registry import DATASETS
 
 from .lmdb_text_dataset import LMDBTextDataset
@@ -15,26 +13,8 @@ class SynthRecogLMDBDataset(LMDBTextDataset):
     without reading images (see :class:`LMDBTextDataset`), so the 16 M MJ +
     ST crops are not decoded before the first step.
 
-    Args:
-        data_root (str): LMDB directory.
-        voc_type (str): 'lower' (default), 'upper' or 'all'.
-        max_len (int, optional): Skip longer labels.
-        pipeline (Sequence[dict]): Transforms.
-        **kwargs: Other :class:`LMDBTextDataset` arguments.
+    Arguments: see :class:`LMDBTextDataset`.
     """
 
+    IMAGE_KEYS = dict(hr='image')
     METAINFO = dict(dataset_type='SynthRecog')
-
-    def __init__(self,
-                 data_root: str,
-                 voc_type: str = 'lower',
-                 max_len: Optional[int] = None,
-                 pipeline: Sequence[dict] = (),
-                 **kwargs) -> None:
-        super().__init__(
-            data_root=data_root,
-            image_keys=dict(hr='image'),
-            voc_type=voc_type,
-            max_len=max_len,
-            pipeline=pipeline,
-            **kwargs)

@@ -1,5 +1,3 @@
-from typing import Optional, Sequence
-
 from mmocr.registry import DATASETS
 
 from .lmdb_text_dataset import LMDBTextDataset
@@ -14,26 +12,8 @@ class TextZoomDataset(LMDBTextDataset):
     ``lr_bytes`` and the filtered ``gt_text``; images are decoded in the
     pipeline (see :class:`LMDBTextDataset`).
 
-    Args:
-        data_root (str): LMDB directory of the split.
-        voc_type (str): 'lower' (37 classes, default), 'upper' or 'all'.
-        max_len (int, optional): Skip longer labels (training).
-        pipeline (Sequence[dict]): Transforms.
-        **kwargs: Other :class:`LMDBTextDataset` arguments.
+    Arguments: see :class:`LMDBTextDataset`.
     """
 
+    IMAGE_KEYS = dict(hr='image_hr', lr='image_lr')
     METAINFO = dict(dataset_type='TextZoom')
-
-    def __init__(self,
-                 data_root: str,
-                 voc_type: str = 'lower',
-                 max_len: Optional[int] = None,
-                 pipeline: Sequence[dict] = (),
-                 **kwargs) -> None:
-        super().__init__(
-            data_root=data_root,
-            image_keys=dict(hr='image_hr', lr='image_lr'),
-            voc_type=voc_type,
-            max_len=max_len,
-            pipeline=pipeline,
-            **kwargs)
