@@ -11,4 +11,4 @@ model = dict(
                 checkpoint='work_dirs/c3stisr_lm-pretrain_wordcorpus/'
                 'iter_20000.pth',
                 checkpoint_prefix='language_model.'))))
-load_from = 'work_dirs/c3stisr_clue-pretrain_textzoom/epoch_100.pth'
+load_from = 'work_dirs/c3stisr_clue-pretrain_textzoom/iter_36100.pth'
