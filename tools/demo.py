@@ -1,4 +1,4 @@
-"""The README's demo: synthetic TextZoom -> TSRN trained on the CPU with the
+"""`make demo` (docs/demo.md): synthetic TextZoom -> TSRN trained on the CPU with the
 official recipe -> PSNR/SSIM per subset beside Bicubic, and the learning
 curve (PSNR of TSRN and of Bicubic against iterations) as a PNG.
 

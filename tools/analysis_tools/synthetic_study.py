@@ -78,7 +78,7 @@ SIZES = {
         test_batch=12,
         workers=0),
     # What a 2-core CPU trains in about half an hour: far too short for any
-    # SR model to learn much, see the README's reading of its table.
+    # SR model to learn much (docs/benchmark_and_study.md reads its table).
     'cpu':
     StudySize(
         num_train=4000,
