@@ -1,6 +1,6 @@
-"""`make demo` (docs/demo.md): synthetic TextZoom -> TSRN trained on the CPU with the
-official recipe -> PSNR/SSIM per subset beside Bicubic, and the learning
-curve (PSNR of TSRN and of Bicubic against iterations) as a PNG.
+"""`make demo` (docs/demo.md): synthetic TextZoom -> TSRN trained on the
+CPU with the official recipe -> PSNR/SSIM per subset beside Bicubic, and
+the learning curve (PSNR of TSRN and of Bicubic against iterations) as a PNG.
 
 Every run prints the same table: the data, the sampler and the weights are
 seeded, and the CPU kernels used are deterministic.
