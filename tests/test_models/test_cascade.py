@@ -237,7 +237,8 @@ def test_parts_load_from_a_cascade_checkpoint(tmp_path):
             recognizer_checkpoint=str(tmp_path / 'c.pth'))
         for k, v in trained.state_dict().items():
             assert torch.equal(model.state_dict()[k], v), k
-    with pytest.raises(RuntimeError, match='size mismatch|Missing'):
+    with pytest.raises(RuntimeError,
+                       match='sr.pth do not match TSRN:\n  missing keys'):
         build(sr=dict(type='TSRN', num_blocks=2),
               sr_checkpoint=str(tmp_path / 'sr.pth'))
     missing = str(tmp_path / 'missing.pth')

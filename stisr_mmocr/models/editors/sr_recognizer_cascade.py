@@ -4,11 +4,12 @@ from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
-from mmengine.runner import CheckpointLoader, load_state_dict
+from mmengine.runner import CheckpointLoader
 from mmocr.models.textrecog.decoders import BaseDecoder
 from mmocr.registry import MODELS
 
 from stisr_mmocr.engine.file_checks import check_file
+from stisr_mmocr.engine.strict_load import load_state_dict_strictly
 from stisr_mmocr.structures import TextSRDataSample
 from ..judges import build_recognizer, load_model_config
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
@@ -106,7 +107,7 @@ class SRRecognizerCascade(BaseTextSR):
                     k[len(prefix):]: v
                     for k, v in state.items() if k.startswith(prefix)
                 }
-            load_state_dict(part, state, strict=True)
+            load_state_dict_strictly(part, state, checkpoint)
             part.is_init = True
         elif any(True for _ in part.parameters()):
             print_log(
