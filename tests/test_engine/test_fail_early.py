@@ -213,8 +213,10 @@ def test_missing_lmdb_stops_training(tiny_run, tmp_path):
 
 
 def test_model_checkpoints_are_checked_for_training_only(tmp_path):
-    """Recognizer checkpoints a model loads in ``init_weights`` (C3-STISR)
-    are checked before training; testing loads ``load_from`` instead."""
+    """The model's ``*_checkpoint`` keys (C3-STISR's recognizer, which a
+    part's ``init_cfg`` loads, or a language model's) are checked before
+    training; before testing, only ``init_cfg`` entries of the config are
+    (a part's ``StrictPretrained`` checks its file when it loads)."""
     missing = str(tmp_path / 'crnn.pth')
     cfg = Config(
         dict(model=dict(type='C3STISR',

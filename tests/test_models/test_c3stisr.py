@@ -390,6 +390,11 @@ def test_converted_crnn_loads_into_recognizer_and_teacher(tmp_path):
     for k, v in converted.items():
         assert torch.equal(model.recognizer.state_dict()[k], v), k
         assert torch.equal(model.teacher.state_dict()[k], v), k
+    assert model.recognizer.init_cfg == dict(
+        type='StrictPretrained', checkpoint=str(path))
+    # R learns, its teacher stays frozen
+    assert all(p.requires_grad for p in model.recognizer.parameters())
+    assert not any(p.requires_grad for p in model.teacher.parameters())
 
     del converted['decoder.decoder.1.embedding.bias']
     converted['decoder.extra'] = torch.zeros(1)
@@ -397,6 +402,7 @@ def test_converted_crnn_loads_into_recognizer_and_teacher(tmp_path):
     model = MODELS.build({**cfg, 'recognizer_checkpoint': str(path)})
     with pytest.raises(
             RuntimeError,
-            match=r'(?s)unexpected key.*decoder\.'
-            r'extra.*missing keys.*embedding\.bias'):
+            match=r'(?s)crnn_mmocr\.pth do not match CRNN:.*missing keys '
+            r'\(1\): .*embedding\.bias.*unexpected keys \(1\): '
+            r'decoder\.extra'):
         model.init_weights()

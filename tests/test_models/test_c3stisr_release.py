@@ -28,6 +28,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.structures import LabelData
 from mmocr.registry import MODELS
 
+from stisr_mmocr.engine import load_pretrained, load_state_dict_strictly
 from stisr_mmocr.structures import TextSRDataSample
 from tests.test_tools.test_crnn_converter import (_load_converter,
                                                   OfficialCRNN)
@@ -713,6 +714,23 @@ def test_teacher_is_frozen_and_not_saved(tmp_path):
         model.student.state_dict()['backbone.cnn.conv0.'
                                    'weight'],
         expected['backbone.cnn.conv0.weight'])
+    model.train()
+    assert not model.teacher.training
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    # a checkpoint of the model carries no teacher: it loads strictly, and
+    # the teacher comes from teacher_checkpoint, as StrictRunner loads it
+    # before testing
+    saved = model.state_dict()
+    cfg.student_checkpoint = str(crnn)
+    fresh = MODELS.build(cfg)
+    load_pretrained(fresh)
+    for key, value in expected.items():
+        assert torch.equal(fresh.teacher.state_dict()[key], value), key
+        assert torch.equal(fresh.student.state_dict()[key], value), key
+    load_state_dict_strictly(fresh, saved, 'saved model')
+    for key, value in model.student.state_dict().items():
+        assert torch.equal(fresh.student.state_dict()[key], value), key
+    assert not any(p.requires_grad for p in fresh.teacher.parameters())
 
 
 def test_clue_dropout_and_lm_targets():

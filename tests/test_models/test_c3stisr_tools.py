@@ -18,7 +18,8 @@ SUBSETS = ('easy', 'medium', 'hard')
 
 def options(root: str) -> list:
     """--cfg-options: the data under ``root``, no workers, a shrunk model
-    and a CRNN judge with random weights."""
+    and a CRNN judge with random weights; R takes its weights from the
+    tested checkpoint only (testing applies ``recognizer_checkpoint`` too)."""
     opts = [
         f'test_dataloader.dataset.datasets.{i}.data_root={root}/test/{s}'
         for i, s in enumerate(SUBSETS)
@@ -29,6 +30,7 @@ def options(root: str) -> list:
         'test_dataloader.persistent_workers=False',
         'test_dataloader.batch_size=16',
         'test_evaluator.metrics.2.judges.crnn.checkpoint=None',
+        'model.recognizer_checkpoint=None',
         'model.backbone.hidden_channels=16', 'model.backbone.num_blocks=1',
         f'{lm}.d_model=32', f'{lm}.n_head=2', f'{lm}.d_inner=64',
         f'{lm}.n_layers=1'

@@ -17,6 +17,7 @@ from mmengine.structures import LabelData
 from mmocr.registry import MODELS
 
 import stisr_mmocr  # noqa: F401
+from stisr_mmocr.engine import load_pretrained
 from stisr_mmocr.models.judges import reader_spec_from_pipeline
 from stisr_mmocr.structures import TextSRDataSample
 
@@ -235,12 +236,32 @@ def test_parts_load_from_a_cascade_checkpoint(tmp_path):
             sr=SMALL_TSRN,
             sr_checkpoint=str(tmp_path / sr_ckpt),
             recognizer_checkpoint=str(tmp_path / 'c.pth'))
+        assert model.recognizer.init_cfg == dict(
+            type='StrictPretrained',
+            checkpoint=str(tmp_path / 'c.pth'),
+            prefix='recognizer.',
+            optional_prefix=True)
+        # the CRNN's backbone re-initialises itself (Xavier, Uniform) unless
+        # the loaded weights mark it initialised
+        model.init_weights()
         for k, v in trained.state_dict().items():
             assert torch.equal(model.state_dict()[k], v), k
+        # the frozen recognizer stays frozen, in eval mode
+        model.train()
+        assert not model.recognizer.training
+        assert not any(p.requires_grad for p in model.recognizer.parameters())
+        assert all(p.requires_grad for p in model.sr.parameters())
+    # what StrictRunner does before testing (no init_weights)
+    model = build(sr=SMALL_TSRN, sr_checkpoint=str(tmp_path / 'sr.pth'),
+                  recognizer_checkpoint=str(tmp_path / 'c.pth'))
+    load_pretrained(model)
+    for k, v in trained.state_dict().items():
+        assert torch.equal(model.state_dict()[k], v), k
+    wrong = build(sr=dict(type='TSRN', num_blocks=2),
+                  sr_checkpoint=str(tmp_path / 'sr.pth'))
     with pytest.raises(RuntimeError,
                        match='sr.pth do not match TSRN:\n  missing keys'):
-        build(sr=dict(type='TSRN', num_blocks=2),
-              sr_checkpoint=str(tmp_path / 'sr.pth'))
+        wrong.init_weights()
     missing = str(tmp_path / 'missing.pth')
     with pytest.raises(FileNotFoundError,
                        match=f'recognizer_checkpoint: {missing}'):
@@ -363,6 +384,53 @@ def test_train_frozen_recognizer_then_test_on_textzoom(synthetic_textzoom,
     assert len(pictures) == 12
     assert any(p.endswith('easy_000000001.png') for p in pictures)
     assert cv2.imread(pictures[0]).shape[1] == 6 + 3 * (256 + 6)
+
+
+def test_test_loads_recognizer_checkpoint_of_the_config(
+        synthetic_textzoom, tmp_path):
+    """tools/test.py with ``model.recognizer_checkpoint`` and no
+    ``load_from``: a CRNN whose classifier ignores its input and always
+    scores one character highest reads every image as that character, so
+    the character precision and recall follow from the labels alone."""
+    init_default_scope('mmocr')
+    recognizer = build().recognizer
+    labels = {}
+    for subset in ('easy', 'medium', 'hard'):
+        env = lmdb.open(
+            osp.join(synthetic_textzoom, 'test', subset),
+            readonly=True,
+            lock=False)
+        with env.begin() as txn:
+            labels[subset] = [
+                ''.join(c for c in txn.get(b'label-%09d' % i).decode().lower()
+                        if c.isalnum()) for i in range(1, 5)
+            ]
+        env.close()
+    counts = {}
+    for word in sum(labels.values(), []):
+        for c in word:
+            counts[c] = counts.get(c, 0) + 1
+    char = max(sorted(counts), key=counts.get)
+    classifier = recognizer.decoder.decoder[-1].embedding
+    with torch.no_grad():
+        classifier.weight.zero_()
+        classifier.bias.zero_()
+        classifier.bias[recognizer.decoder.dictionary.char2idx(char)] = 10.
+    torch.save(dict(state_dict=recognizer.state_dict()), tmp_path / 'crnn.pth')
+    cfg = write_config(
+        tmp_path / 'test.py', 'configs/cascade/tsrn_crnn_textzoom.py',
+        f"model = dict(sr={SMALL_TSRN_CFG}, "
+        f"recognizer_checkpoint='{tmp_path}/crnn.pth')\n")
+    work = str(tmp_path / 'test')
+    run(['tools/test.py', cfg, '--work-dir', work, '--cfg-options'] +
+        data_options(synthetic_textzoom, ('test', )))
+    metrics = last_metrics(work)
+    for subset, words in labels.items():
+        hits = sum(char in w for w in words)
+        assert metrics[f'{subset}/recog/char_precision'] == pytest.approx(
+            hits / len(words), abs=1e-4), subset
+        assert metrics[f'{subset}/recog/char_recall'] == pytest.approx(
+            hits / sum(len(w) for w in words), abs=1e-4), subset
 
 
 def test_test_on_mmocr_ocrdataset(synthetic_textzoom, tmp_path):

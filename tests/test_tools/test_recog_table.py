@@ -42,3 +42,31 @@ def test_table_rows_and_values(synthetic_textzoom, tmp_path):
         assert all(0 <= v <= 100 for v in row['acc'].values())
         assert row['acc']['avg'] == (row['acc']['easy'] +
                                      row['acc']['hard']) / 2
+
+
+def test_recognizer_checkpoint_is_loaded(make_textzoom, tmp_path):
+    """A CRNN checkpoint whose classifier ignores the image and always
+    scores 'e' highest reads every word as 'e': 3 of the 4 labels."""
+    init_default_scope('mmocr')
+    (tmp_path / 'data' / 'test').mkdir(parents=True)
+    make_textzoom('data/test/easy', labels=['e', 'E', 'x', 'e'])
+    recognizer = MODELS.build(
+        dict(type='SRRecognizerCascade', recognizer=CRNN)).recognizer
+    classifier = recognizer.decoder.decoder[-1].embedding
+    with torch.no_grad():
+        classifier.weight.zero_()
+        classifier.bias.zero_()
+        classifier.bias[recognizer.decoder.dictionary.char2idx('e')] = 10.
+    ckpt = tmp_path / 'crnn.pth'
+    torch.save(dict(state_dict=recognizer.state_dict()), ckpt)
+    out = tmp_path / 'table.json'
+    main([
+        '--recognizer', 'CRNN', CRNN,
+        str(ckpt), '--data-root',
+        str(tmp_path / 'data'), '--subsets', 'easy', '--out',
+        str(out)
+    ])
+    rows = json.loads(out.read_text())
+    assert [row['input'] for row in rows] == ['LR', 'Bicubic', 'HR']
+    for row in rows:
+        assert row['acc'] == dict(easy=75., avg=75.), row['input']

@@ -30,6 +30,7 @@ from mmengine.runner import Runner
 from mmocr.registry import EVALUATOR, MODELS
 
 import stisr_mmocr  # noqa: F401
+from stisr_mmocr.engine import load_pretrained
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PIPELINES = osp.join(ROOT, 'configs', '_base_', 'datasets',
@@ -97,6 +98,7 @@ def word_accuracy(model_cfg: dict,
     """Word accuracy (%) of one cascade per subset and ``avg``; with
     ``read_hr`` the HR images replace the LR inputs."""
     model = MODELS.build(model_cfg)
+    load_pretrained(model)
     model.eval()
     evaluator = EVALUATOR.build(
         dict(

@@ -1,4 +1,4 @@
-from typing import Optional
+from typing import List, Optional
 
 import torch.nn as nn
 from mmengine.logging import print_log
@@ -21,9 +21,9 @@ class StrictPretrainedInit:
     tied copy matches, and raises a report that lists the missing,
     unexpected and mis-shaped keys and names the file.
 
-    Note that mmengine applies ``init_cfg`` types other than ``Pretrained``
-    before the children's own ``init_weights``: use it on a module whose
-    children do not re-initialise themselves (e.g. the SR networks).
+    mmengine applies ``init_cfg`` types other than ``Pretrained`` before
+    the children's own ``init_weights``; so that these do not overwrite the
+    loaded weights, every sub-module is marked initialised (``is_init``).
 
     Args:
         checkpoint (str): File (or URL) of a plain state dict or of an
@@ -32,15 +32,21 @@ class StrictPretrainedInit:
         prefix (str, optional): Take only the keys under this prefix, with
             the prefix removed (e.g. ``'generator.'`` to take the network
             out of a checkpoint of the whole model). Defaults to None.
+        optional_prefix (bool): Take the whole checkpoint when no key starts
+            with ``prefix`` (e.g. a recognizer's own checkpoint, where a
+            checkpoint of a whole cascade gives its ``recognizer.`` keys);
+            else that is an error. Defaults to False.
         map_location (str): As for :func:`torch.load`. Defaults to 'cpu'.
     """
 
     def __init__(self,
                  checkpoint: str,
                  prefix: Optional[str] = None,
+                 optional_prefix: bool = False,
                  map_location: str = 'cpu') -> None:
         self.checkpoint = checkpoint
         self.prefix = prefix
+        self.optional_prefix = optional_prefix
         self.map_location = map_location
 
     def __call__(self, module: nn.Module) -> None:
@@ -49,7 +55,8 @@ class StrictPretrainedInit:
         Raises:
             FileNotFoundError: The checkpoint does not exist (the message
                 names ``init_cfg.checkpoint``).
-            KeyError: No key of the checkpoint starts with ``prefix``.
+            KeyError: No key of the checkpoint starts with ``prefix`` (and
+                ``optional_prefix`` is False).
             RuntimeError: The weights do not match ``module`` (see
                 :func:`check_state_dict`).
         """
@@ -64,16 +71,21 @@ class StrictPretrainedInit:
         }
         source = self.checkpoint
         if self.prefix:
-            state = {
+            under = {
                 k[len(self.prefix):]: v
                 for k, v in state.items() if k.startswith(self.prefix)
             }
-            source = f'{self.checkpoint} (keys under {self.prefix!r})'
-            if not state:
+            if under:
+                state = under
+                source = f'{self.checkpoint} (keys under {self.prefix!r})'
+            elif not self.optional_prefix:
                 raise KeyError(f'init_cfg.prefix of {name}: no key of '
                                f'{self.checkpoint} starts with '
                                f'{self.prefix!r}')
         load_state_dict_strictly(module, state, source)
+        for sub in module.modules():
+            if sub is not module and hasattr(sub, 'init_weights'):
+                sub.is_init = True
         print_log(f'StrictPretrained: loaded {len(state)} tensors from '
                   f'{source} into {name} (strict)',
                   logger='current')
@@ -90,16 +102,21 @@ def load_pretrained(model: nn.Module) -> None:
 
     mmengine's ``Runner.test`` and ``Runner.val`` do not call
     ``init_weights``; this loads the weights a config names there, as
-    training does before ``load_from``.
+    training does before ``load_from``. As in ``init_weights``, the
+    weights loaded into a module win over those its sub-modules name.
 
     Args:
         model (nn.Module): The model (unwrapped).
     """
-    for module in model.modules():
+    loaded: List[str] = []
+    for name, module in model.named_modules():
         if not isinstance(module, BaseModule) or not module.init_cfg:
+            continue
+        if any(name.startswith(outer) for outer in loaded):
             continue
         cfgs = module.init_cfg
         cfgs = [cfgs] if isinstance(cfgs, dict) else cfgs
         pretrained = [c for c in cfgs if c.get('type') in PRETRAINED_TYPES]
         if pretrained:
             initialize(module, pretrained)
+            loaded.append(f'{name}.' if name else '')

@@ -4,7 +4,6 @@ from typing import Dict, Optional, Union
 
 import torch
 from mmengine.logging import print_log
-from mmengine.runner import load_checkpoint
 from mmocr.registry import MODELS
 
 from ..judges import build_recognizer
@@ -38,8 +37,9 @@ class C3STISR(BaseTextSR):
         clue_generator (dict): Config of ``C3ClueGenerator``; ``num_classes``
             and ``dictionary`` are R's.
         recognizer_checkpoint (str, optional): Weights of R (e.g. the
-            converted CRNN), loaded strictly by :meth:`init_weights` into R
-            and its teacher.
+            converted CRNN): R's ``init_cfg`` becomes a ``StrictPretrained``
+            of it, loaded by :meth:`init_weights`, which then copies R into
+            the teacher.
         reader (dict, optional): Overrides of R's reader of images
             (:meth:`RecognizerReader.from_config`); by default the config
             file's ``reader``.
@@ -84,7 +84,6 @@ class C3STISR(BaseTextSR):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.recognizer, self.reader = build_recognizer(
             recognizer, reader=reader)
-        self.recognizer_checkpoint = recognizer_checkpoint
         dictionary = self.recognizer.decoder.dictionary
         self.clue_generator = MODELS.build(
             dict(
@@ -130,23 +129,20 @@ class C3STISR(BaseTextSR):
         if needs_teacher:
             self.teacher = copy.deepcopy(self.recognizer).requires_grad_(False)
             self.teacher.eval()
-
-    def init_weights(self) -> None:
-        """Initialise, load ``recognizer_checkpoint`` strictly into R and
-        copy R into the teacher."""
-        super().init_weights()
-        if self.recognizer_checkpoint:
-            load_checkpoint(
-                self.recognizer,
-                self.recognizer_checkpoint,
-                map_location='cpu',
-                strict=True)
+        if recognizer_checkpoint:
+            self.recognizer.init_cfg = dict(
+                type='StrictPretrained', checkpoint=recognizer_checkpoint)
         else:
             print_log(
                 'C3STISR: no recognizer_checkpoint, the recognizer R starts '
                 'from random weights',
                 logger='current',
                 level=logging.WARNING)
+
+    def init_weights(self) -> None:
+        """Initialise (R loads ``recognizer_checkpoint`` strictly through
+        its ``init_cfg``), then copy R into the teacher."""
+        super().init_weights()
         if self.teacher is not None:
             self.teacher.load_state_dict(self.recognizer.state_dict())
 

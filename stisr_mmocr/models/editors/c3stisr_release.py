@@ -6,7 +6,6 @@ from typing import Dict, Optional, Union
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.runner import load_checkpoint
 from mmengine.structures import LabelData
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
@@ -59,9 +58,9 @@ class C3STISRRelease(BaseTextSR):
     the first two are clipped to norm 0.25 (L498-499): configure
     ``GroupClipOptimWrapper`` with ``clip_grad=False`` for ``student.``.
 
-    The teacher is a fixed asset: loaded from ``teacher_checkpoint`` by
-    :meth:`init_weights`, kept in eval mode and out of the state dict, so
-    that a converted release checkpoint loads strictly without it.
+    The teacher is a fixed asset: loaded from ``teacher_checkpoint``
+    through its ``init_cfg``, kept in eval mode and out of the state dict,
+    so that a converted release checkpoint loads strictly without it.
 
     Args:
         network (dict): Config of :class:`C3STISRReleaseNet`.
@@ -72,9 +71,11 @@ class C3STISRRelease(BaseTextSR):
             (``CTCLanguageModel``: ABINet's BCN over the 26 CTC frames), with
             the student's classes in the student's order.
         student_checkpoint (str, optional): Initial student weights (the
-            converted ``crnn.pth``), loaded strictly by :meth:`init_weights`.
+            converted ``crnn.pth``): the student's ``init_cfg`` becomes a
+            ``StrictPretrained`` of it, loaded by ``init_weights``
+            (training) or by the runner before testing.
         teacher_checkpoint (str, optional): Teacher weights (the converted
-            ``crnn.pth``), loaded strictly by :meth:`init_weights`.
+            ``crnn.pth``), likewise.
         reader (dict, optional): Overrides of the CRNN's reader of images
             (:meth:`RecognizerReader.from_config`); by default the config
             file's ``reader`` (TPGSR's ``parse_crnn_data``: bicubic 100x32,
@@ -119,8 +120,17 @@ class C3STISRRelease(BaseTextSR):
                                                      reader=reader)
         self.teacher = copy.deepcopy(self.student).requires_grad_(False)
         self.teacher.eval()
-        self.student_checkpoint = student_checkpoint
-        self.teacher_checkpoint = teacher_checkpoint
+        for name, checkpoint in (('student', student_checkpoint),
+                                 ('teacher', teacher_checkpoint)):
+            if checkpoint:
+                getattr(self, name).init_cfg = dict(
+                    type='StrictPretrained', checkpoint=checkpoint)
+            else:
+                print_log(
+                    f'C3STISRRelease: no {name}_checkpoint, the {name} CRNN '
+                    'keeps random weights',
+                    logger='current',
+                    level=logging.WARNING)
         dictionary = self.student.decoder.dictionary
         self.network = MODELS.build(network)
         self.language_model = MODELS.build(language_model)
@@ -134,24 +144,6 @@ class C3STISRRelease(BaseTextSR):
         self.lm_label_len = lm_label_len
         self.register_state_dict_post_hook(_drop_teacher_keys)
         self.register_load_state_dict_post_hook(_allow_missing_teacher_keys)
-
-    def init_weights(self) -> None:
-        """Initialise, then load the student and teacher checkpoints
-        strictly."""
-        super().init_weights()
-        for name in ('student', 'teacher'):
-            checkpoint = getattr(self, f'{name}_checkpoint')
-            if checkpoint:
-                load_checkpoint(getattr(self, name),
-                                checkpoint,
-                                map_location='cpu',
-                                strict=True)
-            else:
-                print_log(
-                    f'C3STISRRelease: no {name}_checkpoint, the {name} CRNN '
-                    'keeps random weights',
-                    logger='current',
-                    level=logging.WARNING)
 
     def train(self, mode: bool = True) -> 'C3STISRRelease':
         """Set the training mode; the teacher stays in eval mode."""

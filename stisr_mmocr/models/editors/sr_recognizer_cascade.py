@@ -4,12 +4,10 @@ from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
-from mmengine.runner import CheckpointLoader
 from mmocr.models.textrecog.decoders import BaseDecoder
 from mmocr.registry import MODELS
 
 from stisr_mmocr.engine.file_checks import check_file
-from stisr_mmocr.engine.strict_load import load_state_dict_strictly
 from stisr_mmocr.structures import TextSRDataSample
 from ..judges import build_recognizer, load_model_config
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
@@ -40,8 +38,10 @@ class SRRecognizerCascade(BaseTextSR):
             file or model dict. None: the recognizer reads the LR input (no
             SR front end).
         recognizer_checkpoint (str, optional): Recognizer weights (path or
-            URL), loaded strictly when the cascade is built; a checkpoint of
-            a cascade gives its ``recognizer.`` weights.
+            URL): the recognizer's ``init_cfg`` becomes a
+            ``StrictPretrained`` of it, loaded by ``init_weights`` (training)
+            or by the runner before testing; a checkpoint of a cascade gives
+            its ``recognizer.`` weights.
         sr_checkpoint (str, optional): SR weights, likewise (``sr.``).
         reader (dict, optional): Overrides of the recognizer's reader
             (:meth:`RecognizerReader.from_config`): by default the
@@ -76,10 +76,11 @@ class SRRecognizerCascade(BaseTextSR):
         self.sr = None
         if sr is not None:
             sr_cfg, _ = load_model_config(sr, 'sr')
-            self.sr = self._load(MODELS.build(sr_cfg), sr_checkpoint, 'sr')
+            self.sr = self._pretrained(
+                MODELS.build(sr_cfg), sr_checkpoint, 'sr')
         recognizer, self.reader = build_recognizer(recognizer, reader=reader)
-        self.recognizer = self._load(recognizer, recognizer_checkpoint,
-                                     'recognizer')
+        self.recognizer = self._pretrained(recognizer, recognizer_checkpoint,
+                                           'recognizer')
         self.freeze_sr = freeze_sr and self.sr is not None
         self.freeze_recognizer = freeze_recognizer
         for part, frozen in self._parts():
@@ -91,24 +92,19 @@ class SRRecognizerCascade(BaseTextSR):
         self.train(self.training)
 
     @staticmethod
-    def _load(part: torch.nn.Module, checkpoint: Optional[str],
-              name: str) -> torch.nn.Module:
-        """Load weights strictly into a part (then ``init_weights`` leaves
-        it alone), or warn that it has none. A checkpoint of a whole cascade
-        gives the part its ``<name>.`` weights."""
+    def _pretrained(part: torch.nn.Module, checkpoint: Optional[str],
+                    name: str) -> torch.nn.Module:
+        """Make ``part`` load ``checkpoint`` strictly when its weights are
+        initialised (``init_cfg`` StrictPretrained: a checkpoint of a whole
+        cascade gives the part its ``<name>.`` weights), or warn that it
+        has none."""
         if checkpoint:
             check_file(checkpoint, f'{name}_checkpoint')
-            state = CheckpointLoader.load_checkpoint(
-                checkpoint, map_location='cpu')
-            state = state.get('state_dict', state)
-            prefix = f'{name}.'
-            if all(k.startswith(('sr.', 'recognizer.')) for k in state):
-                state = {
-                    k[len(prefix):]: v
-                    for k, v in state.items() if k.startswith(prefix)
-                }
-            load_state_dict_strictly(part, state, checkpoint)
-            part.is_init = True
+            part.init_cfg = dict(
+                type='StrictPretrained',
+                checkpoint=checkpoint,
+                prefix=f'{name}.',
+                optional_prefix=True)
         elif any(True for _ in part.parameters()):
             print_log(
                 f'SRRecognizerCascade: no `{name}_checkpoint`; the {name} '
