@@ -1,3 +1,4 @@
+import logging
 import os.path as osp
 import sys
 from typing import Dict, List, Optional
@@ -80,3 +81,16 @@ def synthetic_textzoom(tmp_path_factory) -> str:
     out = str(tmp_path_factory.mktemp('synthetic_textzoom'))
     generate_textzoom(out, num_train=64, num_test=16, seed=0)
     return out
+
+
+@pytest.fixture
+def log_records():
+    """The records mmengine's current logger emits during the test."""
+    from mmengine.logging import MMLogger
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)

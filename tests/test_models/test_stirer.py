@@ -1,6 +1,7 @@
 """STIRER: equality of the native ViT / T5 / Swin blocks with timm and
 transformers, the official key layout loaded through the config, outputs,
 losses, text focus loss, configs and tools/test.py."""
+import os
 import os.path as osp
 import pickle
 import re
@@ -47,6 +48,19 @@ T5_ARGS = dict(vocab_size=38,
                pad_token_id=0,
                decoder_start_token_id=0,
                max_length=21)
+
+
+def run_tool(*args: str) -> str:
+    """Run ``python <tool> <args>`` from the repository root; return its
+    output, failing the test with the output's end if it fails."""
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=ROOT),
+                          capture_output=True,
+                          text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    return out
 
 
 def hf_t5():
@@ -697,17 +711,8 @@ def test_test_config_runs_through_tools_test(synthetic_textzoom, tmp_path):
                     f'{synthetic_textzoom}/test/{subset}')
         opts.append(f'test_dataloader.dataset.datasets.{i}.indices=2')
     work = str(tmp_path / 'work')
-    proc = subprocess.run([
-        sys.executable, 'tools/test.py',
-        'configs/stirer/stirer_textzoom_test.py', '--work-dir', work,
-        '--cfg-options'
-    ] + opts,
-                          cwd=ROOT,
-                          env=dict(__import__('os').environ, PYTHONPATH=ROOT),
-                          capture_output=True,
-                          text=True)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
+    out = run_tool('tools/test.py', 'configs/stirer/stirer_textzoom_test.py',
+                   '--work-dir', work, '--cfg-options', *opts)
     assert (f'StrictPretrained: loaded 827 tensors from {weights} into '
             'STIRERNet (strict)') in out
     for subset in ('easy', 'medium', 'hard', 'avg'):
@@ -788,18 +793,11 @@ def test_stage1_training_from_official_layout_weights(synthetic_textzoom,
     state['last_sr.bn1.num_batches_tracked'] = torch.tensor(1000)
     weights = str(tmp_path / 'official_init.pth')
     torch.save(state, weights)
-    proc = subprocess.run([
-        sys.executable, 'tools/train.py', config, '--cfg-options',
-        'model.generator.init_cfg.type=StrictPretrained',
-        f'model.generator.init_cfg.checkpoint={weights}',
-        'train_cfg.max_iters=1', 'default_hooks.checkpoint.interval=1'
-    ],
-                          cwd=ROOT,
-                          env=dict(__import__('os').environ, PYTHONPATH=ROOT),
-                          capture_output=True,
-                          text=True)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
+    out = run_tool('tools/train.py', config, '--cfg-options',
+                   'model.generator.init_cfg.type=StrictPretrained',
+                   f'model.generator.init_cfg.checkpoint={weights}',
+                   'train_cfg.max_iters=1',
+                   'default_hooks.checkpoint.interval=1')
     assert (f'StrictPretrained: loaded {len(state)} tensors from {weights} '
             'into STIRERNet (strict)') in out
     trained = torch.load(osp.join(cfg.work_dir, 'iter_1.pth'),
