@@ -12,34 +12,14 @@
 # (pretrained by spelling mutation and recovery on WikiText-103), or from
 # the LM pretraining stage (c3stisr_lm-pretrain_wordcorpus.py).
 
+_base_ = ['_base_abinet-lm.py']
+
 # CRNN's classes: 0-9a-z, CTC blank at the padding index (36).
 crnn_dictionary = dict(
     type='Dictionary',
     dict_file='{{ fileDirname }}/../judges/dicts/lower_english_digits.txt',
     with_padding=True,
     with_unknown=False)
-# ABINet's classes: 0-9a-z, <BOS/EOS> at 36 (the CTC blank for the LM).
-abinet_dictionary = dict(
-    type='Dictionary',
-    dict_file='{{ fileDirname }}/../judges/dicts/lower_english_digits.txt',
-    with_start=True,
-    with_end=True,
-    same_start_end=True,
-    with_padding=False,
-    with_unknown=False)
-
-# ABINet's language model (random weights here)
-language_model = dict(
-    type='CTCLanguageModel',
-    dictionary=abinet_dictionary,
-    max_seq_len=26,
-    d_model=512,
-    n_head=8,
-    d_inner=2048,
-    n_layers=4,
-    dropout=0.1,
-    detach_tokens=True)
-abinet_checkpoint = 'https://download.openmmlab.com/mmocr/textrecog/abinet/abinet_20e_st-an_mj/abinet_20e_st-an_mj_20221005_012617-ead8c139.pth'  # noqa
 
 model = dict(
     type='C3STISR',
@@ -62,10 +42,7 @@ model = dict(
         recognition=dict(type='DistributionClue'),
         linguistic=dict(
             type='LinguisticClue',
-            language_model=dict(
-                language_model,
-                checkpoint=abinet_checkpoint,
-                checkpoint_prefix='decoder.language_decoder.')),
+            language_model={{_base_.pretrained_language_model}}),
         visual=None,
         fusion=dict(type='GatedFusion')),
     # alpha1 = 20 (L2) and the --gradient term (1e-4)

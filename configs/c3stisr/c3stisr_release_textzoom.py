@@ -13,24 +13,15 @@
 # network + language model + student, gradients of the first two clipped
 # to 0.25; validation every 100 iterations, best by the CRNN judge.
 _base_ = [
+    '_base_abinet-lm.py',
     '../_base_/datasets/textzoom.py',
     '../_base_/evaluators/textzoom_tpgsr.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_tpgsr_iter.py',
 ]
 
-# ABINet's classes: 0-9a-z, <BOS/EOS> at 36 = the student's CTC blank.
-abinet_dictionary = dict(
-    type='Dictionary',
-    dict_file='{{ fileDirname }}/../judges/dicts/lower_english_digits.txt',
-    with_start=True,
-    with_end=True,
-    same_start_end=True,
-    with_padding=False,
-    with_unknown=False)
-# The release starts its LM from an unreleased ckpt/BCN_correct_model.pt;
-# MMOCR's ABINet language model stands in for it.
-abinet_checkpoint = 'https://download.openmmlab.com/mmocr/textrecog/abinet/abinet_20e_st-an_mj/abinet_20e_st-an_mj_20221005_012617-ead8c139.pth'  # noqa
+# The LM (_base_abinet-lm.py) starts from MMOCR's ABINet language model,
+# standing in for the release's unreleased ckpt/BCN_correct_model.pt.
 crnn_checkpoint = 'checkpoints/crnn_textzoom_mmocr.pth'
 
 model = dict(
@@ -49,17 +40,7 @@ model = dict(
     recognizer='{{ fileDirname }}/../judges/crnn_textzoom.py',
     student_checkpoint=crnn_checkpoint,
     teacher_checkpoint=crnn_checkpoint,
-    language_model=dict(type='CTCLanguageModel',
-                        dictionary=abinet_dictionary,
-                        max_seq_len=26,
-                        d_model=512,
-                        n_head=8,
-                        d_inner=2048,
-                        n_layers=4,
-                        dropout=0.1,
-                        detach_tokens=True,
-                        checkpoint=abinet_checkpoint,
-                        checkpoint_prefix='decoder.language_decoder.'),
+    language_model={{_base_.pretrained_language_model}},
     # 100 x TPGSR's ImageLoss(gradient=True, loss_weight=[1, 1e-4])
     pixel_loss=dict(type='TextImageLoss',
                     mse_weight=1.,
