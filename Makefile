@@ -16,4 +16,4 @@ test: setup-tests
 	$(PY) -m pytest tests -q -p no:cacheprovider --timeout=900
 
 bench-vs-official: setup-tests
-	bash tools/analysis_tools/bench_vs_official.sh
+	bash .dev_scripts/bench_vs_official.sh

@@ -19,7 +19,7 @@ setup(
     long_description_content_type='text/markdown',
     packages=find_packages(include=('stisr_mmocr', 'stisr_mmocr.*')),
     python_requires='>=3.9',
-    install_requires=requirements('requirements/runtime.txt') + ['mmcv==2.0.1'],
+    install_requires=requirements('requirements/runtime.txt'),
     extras_require=dict(tests=requirements('requirements/tests.txt')),
     license='Apache License 2.0',
 )

@@ -77,7 +77,7 @@ def make_textzoom(tmp_path):
 def synthetic_textzoom(tmp_path_factory) -> str:
     """A small synthetic TextZoom (train1/train2/test/{easy,medium,hard})
     made once per session by the project's generator."""
-    from tools.dataset_converters.synth_textzoom import generate_textzoom
+    from stisr_mmocr.datasets.synth_textzoom import generate_textzoom
     out = str(tmp_path_factory.mktemp('synthetic_textzoom'))
     generate_textzoom(out, num_train=64, num_test=16, seed=0)
     return out

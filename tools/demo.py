@@ -91,9 +91,8 @@ def plot_curve(curve: Dict[int, float], bicubic: float, path: str) -> None:
 def main() -> None:
     args = parse_args()
     start = time.time()
-    sys.path.insert(0, ROOT)
     from mmengine.config import Config
-    from tools.dataset_converters.synth_textzoom import generate_textzoom
+    from stisr_mmocr.datasets.synth_textzoom import generate_textzoom
     if not osp.isdir(osp.join(args.data_root, 'test', 'hard')):
         generate_textzoom(
             args.data_root, num_train=args.num_train, num_test=args.num_test)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up: a project virtualenv (.venv) with the MMOCR stack, mmcv 2.0.1 built from its
+# Idempotent set-up: a project virtualenv (.venv) with the exact versions of requirements/lock.txt
+# (the package itself declares ranges, requirements/runtime.txt), mmcv 2.0.1 built from its
 # PyPI source archive with compiled ops (C++ standard raised for today's torch headers), and this
 # package installed in editable mode. The built mmcv wheel is cached outside the checkout
 # (STISR_CACHE, default ~/.cache/stisr_mmocr), so a second set-up only reinstalls it.
@@ -23,7 +24,7 @@ py="$venv/bin/python"
 pip=("$py" -m pip install -q --disable-pip-version-check)
 "${pip[@]}" --upgrade pip
 "${pip[@]}" -r requirements/build.txt
-"${pip[@]}" -r requirements/runtime.txt
+"${pip[@]}" -r requirements/lock.txt
 whl=$(ls "$cache"/wheels/mmcv-2.0.1-*.whl 2>/dev/null | head -1 || true)
 if [ -z "$whl" ]; then
   echo "[setup] building mmcv 2.0.1 with compiled ops (about 14 minutes on 2 cores, once)"
@@ -41,7 +42,10 @@ if [ -z "$whl" ]; then
   whl=$(ls "$cache"/wheels/mmcv-2.0.1-*.whl | head -1)
 fi
 "${pip[@]}" --no-deps "$whl"
-[ $with_tests = 1 ] && "${pip[@]}" -r requirements/tests.txt
+if [ $with_tests = 1 ]; then
+  "${pip[@]}" -r requirements/tests.txt -c requirements/lock.txt
+  "${pip[@]}" --no-deps -r requirements/mim.txt
+fi
 "${pip[@]}" --no-deps --no-build-isolation -e .
 "$py" -c "import mmcv.ops, mmocr, stisr_mmocr; print('[setup] ready: mmocr', mmocr.__version__, 'mmcv', mmcv.__version__)"
 rm -f "$venv"/.stisr_setup_*

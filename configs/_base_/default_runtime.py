@@ -1,5 +1,9 @@
 default_scope = 'mmocr'
 custom_imports = dict(imports=['stisr_mmocr'], allow_failed_imports=False)
+# MMOCR's shipped tools/train.py and tools/test.py (and `mim train/test`)
+# build this runner too: checkpoints are checked before the datasets are
+# built and load strictly; test applies the weights named in init_cfg.
+runner_type = 'mmocr.StrictRunner'
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -5,18 +5,18 @@ from .initializers import StrictPretrainedInit, load_pretrained
 from .optimizers import GroupClipOptimWrapper
 from .runners import StrictRunner
 from .safe_checkpoint import (CheckpointReadError, DisallowedGlobalError,
-                              load_checkpoint_safely, register_safe_loader)
+                              checkpoint_state_dict, load_checkpoint_safely,
+                              read_checkpoint)
 from .schedulers import MultiStepSharedLR
-from .strict_load import (check_state_dict, load_state_dict_strictly,
-                          state_dict_mismatches)
-
-register_safe_loader()
+from .strict_load import (check_state_dict, load_checkpoint_strictly,
+                          load_state_dict_strictly, state_dict_mismatches)
 
 __all__ = [
     'CheckpointReadError', 'DisallowedGlobalError', 'GroupClipOptimWrapper',
     'MultiStepSharedLR', 'StrictPretrainedInit', 'StrictRunner',
     'TextSRVisualizationHook', 'check_file', 'check_run_files',
-    'check_state_dict', 'load_checkpoint_safely', 'load_pretrained',
-    'load_state_dict_strictly', 'model_checkpoints', 'register_safe_loader',
-    'setup_cpu_distributed', 'state_dict_mismatches'
+    'check_state_dict', 'checkpoint_state_dict', 'load_checkpoint_safely',
+    'load_checkpoint_strictly', 'load_pretrained', 'load_state_dict_strictly',
+    'model_checkpoints', 'read_checkpoint', 'setup_cpu_distributed',
+    'state_dict_mismatches'
 ]

@@ -3,8 +3,10 @@
 mmengine 0.10.7 calls ``torch.load`` with torch's default
 ``weights_only=True``, which rejects the numpy arrays and the
 ``HistoryBuffer`` objects that a training checkpoint holds, so ``--resume``
-fails. Rather than turning safe loading off, checkpoints of local files are
-read with a restricted unpickler: it admits torch's own weights-only
+fails. Rather than turning safe loading off, the project's runner,
+initialiser, models and converters read local checkpoints through
+:func:`read_checkpoint`, which uses a restricted unpickler (mmengine's own
+loader is left as it is for everything else in the process): it admits torch's own weights-only
 allow-list, the numpy reconstruction globals, ``collections.OrderedDict``
 and mmengine's ``HistoryBuffer``; ``getattr`` is admitted only to fetch a
 ``HistoryBuffer`` statistics method (that is how those methods are
@@ -65,7 +67,10 @@ def _numpy_globals() -> Dict[str, Any]:
 def _allowed_globals() -> Dict[str, Any]:
     from torch import _weights_only_unpickler
     allowed = dict(_weights_only_unpickler._get_allowed_globals())
-    for obj in torch.serialization.get_safe_globals():
+    # user-registered safe globals (torch >= 2.5)
+    get_safe_globals = getattr(torch.serialization, 'get_safe_globals',
+                               list)
+    for obj in get_safe_globals():
         if isinstance(obj, tuple):
             obj, name = obj
         else:
@@ -141,8 +146,45 @@ def load_checkpoint_safely(filename: str, map_location=None) -> Any:
             f'checkpoint ({type(err).__name__}: {err})') from err
 
 
-def register_safe_loader() -> None:
-    """Make mmengine read local checkpoints with :func:`load_checkpoint_safely`
-    (used by ``load_from``, ``--resume`` and ``load_checkpoint``)."""
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_checkpoint_safely, force=True)
+def read_checkpoint(filename: str, map_location='cpu') -> Any:
+    """Read a checkpoint: a local file with :func:`load_checkpoint_safely`,
+    a URL (``https://``, ``open-mmlab://``, ...) with mmengine's loader.
+
+    Args:
+        filename (str): Path or URL.
+        map_location: As for :func:`torch.load`. Defaults to 'cpu'.
+
+    Returns:
+        The loaded object.
+    """
+    if '://' in filename:
+        return CheckpointLoader.load_checkpoint(
+            filename, map_location=map_location)
+    return load_checkpoint_safely(filename, map_location=map_location)
+
+
+def checkpoint_state_dict(checkpoint: Any, filename: str) -> Dict[str, Any]:
+    """The state dict of a loaded checkpoint: its ``state_dict`` or the
+    checkpoint itself, with a DataParallel ``module.`` prefix dropped.
+
+    Args:
+        checkpoint: What :func:`read_checkpoint` returned.
+        filename (str): Its file, for the message.
+
+    Returns:
+        dict: Key -> tensor.
+
+    Raises:
+        TypeError: The checkpoint is no dict.
+    """
+    if not isinstance(checkpoint, dict):
+        raise TypeError(f'checkpoint {filename} holds a '
+                        f'{type(checkpoint).__name__}, not a state dict')
+    state = checkpoint.get('state_dict', checkpoint)
+    metadata = getattr(state, '_metadata', None)
+    state = collections.OrderedDict(
+        (k[len('module.'):] if k.startswith('module.') else k, v)
+        for k, v in state.items())
+    if metadata is not None:
+        state._metadata = metadata
+    return state

@@ -4,6 +4,8 @@ from typing import Dict, List
 import torch
 import torch.nn as nn
 
+from .safe_checkpoint import checkpoint_state_dict, read_checkpoint
+
 
 def _tied_key_groups(own: Dict[str, torch.Tensor]) -> List[List[str]]:
     """Keys of a module's state dict that hold one and the same tensor
@@ -129,3 +131,26 @@ def load_state_dict_strictly(module: nn.Module,
     """
     check_state_dict(module, state, source)
     module.load_state_dict(state, strict=True)
+
+
+def load_checkpoint_strictly(module: nn.Module,
+                             filename: str,
+                             map_location='cpu') -> dict:
+    """Read a checkpoint file and load its weights only if every key and
+    shape matches (see :func:`load_state_dict_strictly`).
+
+    Args:
+        module (nn.Module): Target module.
+        filename (str): Local path (read with the restricted unpickler) or
+            URL; a plain state dict or an mmengine checkpoint
+            (``state_dict`` inside), ``module.`` prefixes dropped.
+        map_location: As for :func:`torch.load`. Defaults to 'cpu'.
+
+    Returns:
+        dict: The loaded checkpoint.
+    """
+    checkpoint = read_checkpoint(filename, map_location=map_location)
+    load_state_dict_strictly(module, checkpoint_state_dict(checkpoint,
+                                                           filename),
+                             filename)
+    return checkpoint

@@ -2,7 +2,7 @@
 import os
 import os.path as osp
 
-from tools.dataset_converters.synth_textzoom import (SplitSpec, find_fonts,
+from stisr_mmocr.datasets.synth_textzoom import (SplitSpec, find_fonts,
                                                      load_words, make_sample)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

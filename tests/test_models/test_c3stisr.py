@@ -13,8 +13,10 @@ from mmocr.registry import MODELS
 from PIL import Image, ImageDraw, ImageFont
 
 import stisr_mmocr  # noqa: F401
+from stisr_mmocr.converters import crnn_key_map
 from stisr_mmocr.models.layers.c3stisr import ABINET_PREFIX, extract_weights
 from stisr_mmocr.structures import TextSRDataSample
+from tests.test_tools.test_crnn_converter import convert_crnn
 
 REPO = Path(__file__).resolve().parents[2]
 RELEASED = REPO / 'configs' / 'c3stisr' / 'c3stisr_textzoom.py'
@@ -360,7 +362,6 @@ def test_abinet_checkpoint_loads_into_language_model(tmp_path):
 
 
 def test_converted_crnn_loads_into_recognizer_and_teacher(tmp_path):
-    converter = _tool('crnn_official_to_mmocr')
     cfg = small()
     model = MODELS.build(cfg)
     target = model.recognizer.state_dict()
@@ -369,9 +370,9 @@ def test_converted_crnn_loads_into_recognizer_and_teacher(tmp_path):
         old:
         torch.randn(target[new].shape, generator=gen)
         if target[new].is_floating_point() else target[new].clone()
-        for old, new in converter._key_map().items()
+        for old, new in crnn_key_map().items()
     }
-    converted = converter.convert_crnn(official)
+    converted = convert_crnn(official)
     path = tmp_path / 'crnn_mmocr.pth'
     torch.save(dict(state_dict=converted), path)
 

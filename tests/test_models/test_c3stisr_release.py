@@ -30,15 +30,13 @@ from mmocr.registry import MODELS
 
 from stisr_mmocr.engine import load_pretrained, load_state_dict_strictly
 from stisr_mmocr.structures import TextSRDataSample
-from tests.test_tools.test_crnn_converter import (_load_converter,
-                                                  OfficialCRNN)
+from tests.test_tools.test_crnn_converter import OfficialCRNN, convert_crnn
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = REPO_ROOT / 'configs' / 'c3stisr' / 'c3stisr_release_textzoom.py'
 ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz'
 # a small language model keeps the tests fast; the layout is the release's
 LM_DIMS = dict(d_model=64, n_head=4, d_inner=128, n_layers=2)
-convert_crnn = _load_converter().convert_crnn
 
 
 # --------------------------------------------------------------------------

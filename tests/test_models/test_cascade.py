@@ -262,10 +262,13 @@ def test_parts_load_from_a_cascade_checkpoint(tmp_path):
     with pytest.raises(RuntimeError,
                        match='sr.pth do not match TSRN:\n  missing keys'):
         wrong.init_weights()
+    # a missing file: named when the weights load (the run checks it
+    # before it starts: check_run_files)
     missing = str(tmp_path / 'missing.pth')
     with pytest.raises(FileNotFoundError,
-                       match=f'recognizer_checkpoint: {missing}'):
-        build(recognizer_checkpoint=missing)
+                       match=f'init_cfg.checkpoint of .*: {missing} does '
+                       'not exist'):
+        build(recognizer_checkpoint=missing).init_weights()
 
 
 def test_freezing_options():

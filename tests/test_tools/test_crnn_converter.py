@@ -1,9 +1,8 @@
-"""Tests for ``tools/model_converters/crnn_official_to_mmocr.py``."""
-import importlib.util
+"""Tests for ``tools/model_converters/crnn_official_to_mmocr.py`` and the
+key map it uses (``stisr_mmocr.converters.crnn``)."""
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import List
 
 import pytest
@@ -14,7 +13,10 @@ from mmengine.config import Config
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
+from mmocr.registry import TASK_UTILS
 from mmocr.utils import register_all_modules
+
+from stisr_mmocr import converters
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONVERTER = (
@@ -23,16 +25,15 @@ JUDGE_CONFIG = REPO_ROOT / 'configs' / 'judges' / 'crnn_textzoom.py'
 ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz'
 
 
-def _load_converter() -> ModuleType:
-    """Import the converter script (``tools`` is not an installed package)."""
-    spec = importlib.util.spec_from_file_location('crnn_official_to_mmocr',
-                                                  CONVERTER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def judge_dictionary() -> Dictionary:
+    """The dictionary of the TextZoom judge config."""
+    return TASK_UTILS.build(
+        Config.fromfile(str(JUDGE_CONFIG)).model.decoder.dictionary)
 
 
-convert_crnn = _load_converter().convert_crnn
+def convert_crnn(state_dict: dict) -> dict:
+    """An official CRNN state dict in the TextZoom judge's layout."""
+    return converters.convert_crnn(state_dict, judge_dictionary())
 
 
 class OfficialBiLSTM(nn.Module):

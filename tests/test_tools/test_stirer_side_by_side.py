@@ -1,11 +1,20 @@
-"""The bookkeeping of tools/analysis_tools/stirer_side_by_side.py: how it
+"""The bookkeeping of .dev_scripts/stirer_side_by_side.py: how it
 edits the authors' train.py and how it summarises the two runs (the runs
 themselves need the authors' checkout and take half an hour)."""
+import importlib.util
+import os.path as osp
+
 import pytest
 
-from tools.analysis_tools.stirer_side_by_side import (_patch_source,
-                                                       mean_over_subsets,
-                                                       window_means)
+SCRIPT = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+    '.dev_scripts', 'stirer_side_by_side.py')
+_spec = importlib.util.spec_from_file_location('stirer_side_by_side', SCRIPT)
+side_by_side = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(side_by_side)
+_patch_source = side_by_side._patch_source
+mean_over_subsets = side_by_side.mean_over_subsets
+window_means = side_by_side.window_means
 
 # The lines of train.py the tool edits, in the authors' spelling.
 TRAIN_PY = """args = {'seed': 3407}

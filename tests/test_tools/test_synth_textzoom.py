@@ -10,7 +10,7 @@ import lmdb
 import numpy as np
 import pytest
 
-from tools.dataset_converters.synth_textzoom import (DEFAULT_WORDS,
+from stisr_mmocr.datasets.synth_textzoom import (DEFAULT_WORDS,
                                                      generate_textzoom)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

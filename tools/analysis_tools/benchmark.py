@@ -38,7 +38,6 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.structures import LabelData
 
 AMP_DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
@@ -228,6 +227,7 @@ def benchmark(cfg: Config,
     """
     import stisr_mmocr  # noqa: F401  (registers the models)
     from mmocr.registry import MODELS
+    from stisr_mmocr.engine import load_checkpoint_strictly
     if mode not in ('infer', 'train'):
         raise ValueError(f'mode must be infer or train, got {mode!r}')
     if batch_size < 1 or iters < 1 or warmup < 0:
@@ -242,7 +242,7 @@ def benchmark(cfg: Config,
     torch.manual_seed(seed)
     model = MODELS.build(copy.deepcopy(cfg.model))
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        load_checkpoint_strictly(model, checkpoint)
     model.to(dev)
     step = make_step(model, cfg, mode, dev, amp)
     if compile_step:

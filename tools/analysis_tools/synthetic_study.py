@@ -42,7 +42,6 @@ import copy
 import json
 import math
 import os.path as osp
-import sys
 import time
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -200,7 +199,7 @@ def resolve_methods(names: str) -> List[Method]:
 def prepare_data(data_root: str, size: StudySize, seed: int) -> None:
     """Generate the study's synthetic TextZoom unless ``data_root`` already
     holds the same generation (recorded in ``study_data.json``)."""
-    from tools.dataset_converters.synth_textzoom import generate_textzoom
+    from stisr_mmocr.datasets.synth_textzoom import generate_textzoom
     record = dict(
         num_train=size.num_train, num_test=max(size.num_test), seed=seed)
     stamp = osp.join(data_root, 'study_data.json')
@@ -502,8 +501,6 @@ def run_study(size_name: str,
         violated pairs), ``seconds`` (wall time of each step), ``size`` and
         ``sr_iters``.
     """
-    if ROOT not in sys.path:
-        sys.path.insert(0, ROOT)
     import stisr_mmocr  # noqa: F401  (registers the components)
     from mmengine.registry import init_default_scope
     init_default_scope('mmocr')

@@ -25,10 +25,10 @@ from typing import Optional
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmocr.registry import MODELS
 
 import stisr_mmocr  # noqa: F401
+from stisr_mmocr.engine import read_checkpoint
 from stisr_mmocr.models.layers.c3stisr import ABINET_PREFIX, extract_weights
 
 C3STISR_CONFIG = str(
@@ -83,7 +83,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    checkpoint = _load_checkpoint(args.src, map_location='cpu')
+    checkpoint = read_checkpoint(args.src)
     state_dict = checkpoint.get('state_dict', checkpoint)
     weights = convert_abinet_language_model(state_dict,
                                             language_model_config(args.config))

@@ -9,7 +9,7 @@ checkpoint ``{'state_dict': ...}`` that ``C3STISRRelease`` loads strictly.
 Key map (official -> ours):
 
 - the TSRN part (``block1`` ... ``block{n+3}``, ``stn_head``): TSRN's map
-  (``tsrn_official_to_mmocr.tsrn_key_map``) under ``network.``
+  (``stisr_mmocr.converters.tsrn_key_map``) under ``network.``
 - ``infoGen.*`` -> ``network.info_gen.*``
 - ``lm.proj.weight``, ``lm.cls.*`` -> ``language_model.proj.weight``,
   ``language_model.cls.*``
@@ -19,7 +19,7 @@ Key map (official -> ours):
   ``language_model.decoder_layers.{i}.attentions.0.attn.*``;
   ``linear1`` -> ``ffns.0.layers.0.0``, ``linear2`` -> ``ffns.0.layers.1``,
   ``norm2`` -> ``norms.0``, ``norm3`` -> ``norms.1``
-- the student: ``crnn_official_to_mmocr.convert_crnn``, under ``student.``
+- the student: ``stisr_mmocr.converters.convert_crnn``, under ``student.``
 
 Class order: the release works in meijieru's order (blank 0, ``0-9a-z`` at
 1..36), the student in MMOCR's (blank at the padding index 36), so the
@@ -40,7 +40,6 @@ OUT --recognizer REC_CKPT [--config CONFIG]``
 import argparse
 import copy
 import re
-import sys
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
@@ -50,18 +49,14 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from mmocr.registry import MODELS
+
+import stisr_mmocr  # noqa: F401
+from stisr_mmocr.converters import (TPS_BUFFERS, class_order, convert_crnn,
+                                    official_state_dict, tsrn_key_map)
+from stisr_mmocr.engine import load_checkpoint_safely
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from mmocr.registry import MODELS  # noqa: E402
-
-import stisr_mmocr  # noqa: E402,F401
-from stisr_mmocr.engine import load_checkpoint_safely  # noqa: E402
-from tools.model_converters.crnn_official_to_mmocr import (  # noqa: E402
-    class_order, convert_crnn)
-from tools.model_converters.tsrn_official_to_mmocr import (  # noqa: E402
-    TPS_BUFFERS, official_state_dict, tsrn_key_map)
 
 CONFIG = str(REPO_ROOT / 'configs' / 'c3stisr' / 'c3stisr_release_textzoom.py')
 #: Modules of ``TSRN_TL(triple_clues=True)`` whose results never reach the
@@ -164,7 +159,8 @@ def convert_c3stisr(
     try:
         student = convert_crnn(
             official_state_dict(recognizer_state_dict,
-                                'recognizer checkpoint'))
+                                'recognizer checkpoint'),
+            model.student.decoder.dictionary)
     except KeyError as err:
         raise KeyError(f'recognizer checkpoint: {err}') from err
     for key, value in student.items():

@@ -4,9 +4,9 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModule, initialize, update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..file_checks import PRETRAINED_TYPES, check_file
+from ..safe_checkpoint import checkpoint_state_dict, read_checkpoint
 from ..strict_load import load_state_dict_strictly
 
 
@@ -62,13 +62,9 @@ class StrictPretrainedInit:
         """
         name = type(module).__name__
         check_file(self.checkpoint, f'init_cfg.checkpoint of {name}')
-        checkpoint = CheckpointLoader.load_checkpoint(
-            self.checkpoint, map_location=self.map_location)
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {
-            k[len('module.'):] if k.startswith('module.') else k: v
-            for k, v in state.items()
-        }
+        state = checkpoint_state_dict(
+            read_checkpoint(self.checkpoint, map_location=self.map_location),
+            self.checkpoint)
         source = self.checkpoint
         if self.prefix:
             under = {

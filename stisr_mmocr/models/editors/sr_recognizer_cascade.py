@@ -7,7 +7,6 @@ from mmengine.logging import print_log
 from mmocr.models.textrecog.decoders import BaseDecoder
 from mmocr.registry import MODELS
 
-from stisr_mmocr.engine.file_checks import check_file
 from stisr_mmocr.structures import TextSRDataSample
 from ..judges import build_recognizer, load_model_config
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
@@ -97,9 +96,10 @@ class SRRecognizerCascade(BaseTextSR):
         """Make ``part`` load ``checkpoint`` strictly when its weights are
         initialised (``init_cfg`` StrictPretrained: a checkpoint of a whole
         cascade gives the part its ``<name>.`` weights), or warn that it
-        has none."""
+        has none. The file is checked before a run starts
+        (``check_run_files``) and when it loads, not when the model is
+        built."""
         if checkpoint:
-            check_file(checkpoint, f'{name}_checkpoint')
             part.init_cfg = dict(
                 type='StrictPretrained',
                 checkpoint=checkpoint,

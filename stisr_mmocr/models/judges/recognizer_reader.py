@@ -10,11 +10,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.hub import get_config
-from mmengine.runner import load_checkpoint
 from mmengine.structures import LabelData
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
+from stisr_mmocr.engine.strict_load import load_checkpoint_strictly
 from stisr_mmocr.utils import renamed_size_hint, rgb_to_loaded_channels
 
 # ---------------------------------------------------------------------------
@@ -351,5 +351,5 @@ def build_recognizer(
     model_cfg, cfg_file = load_model_config(recognizer, 'recognizer')
     model = MODELS.build(model_cfg)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        load_checkpoint_strictly(model, checkpoint)
     return model, RecognizerReader.from_config(cfg_file, reader)

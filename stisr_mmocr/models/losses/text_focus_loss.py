@@ -6,9 +6,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import MMLogger
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmocr.registry import MODELS
 
+from stisr_mmocr.engine.safe_checkpoint import (checkpoint_state_dict,
+                                                read_checkpoint)
 from stisr_mmocr.structures import filter_text
 from stisr_mmocr.utils import tensor_rgb_to_gray
 from ..layers.stirer.stt_transformer import STT_ALPHABET, STTTransformer
@@ -93,13 +94,7 @@ class TextFocusLoss(nn.Module):
     def build_recognizer(checkpoint: str) -> STTTransformer:
         """The frozen recognizer, loaded strictly (a ``module.`` prefix from
         ``DataParallel`` is dropped)."""
-        state = CheckpointLoader.load_checkpoint(checkpoint,
-                                                 map_location='cpu')
-        state = state.get('state_dict', state)
-        state = {
-            k[7:] if k.startswith('module.') else k: v
-            for k, v in state.items()
-        }
+        state = checkpoint_state_dict(read_checkpoint(checkpoint), checkpoint)
         recognizer = STTTransformer()
         result = recognizer.load_state_dict(state, strict=False)
         if result.missing_keys or result.unexpected_keys:

@@ -3,10 +3,11 @@ from typing import Dict, Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmocr.models.common.dictionary import Dictionary
 from mmocr.models.textrecog.decoders import ABILanguageDecoder
 from mmocr.registry import MODELS
+
+from stisr_mmocr.engine.safe_checkpoint import read_checkpoint
 
 #: Where MMOCR's ABINet checkpoints keep the language model.
 ABINET_PREFIX = 'decoder.language_decoder.'
@@ -85,7 +86,7 @@ class CTCLanguageModel(ABILanguageDecoder):
         """Initialise, then load ``checkpoint`` (strict) if given."""
         super().init_weights()
         if self.checkpoint:
-            ckpt = _load_checkpoint(self.checkpoint, map_location='cpu')
+            ckpt = read_checkpoint(self.checkpoint)
             state_dict = ckpt.get('state_dict', ckpt)
             self.load_state_dict(
                 extract_weights(state_dict, self.checkpoint_prefix, self))

@@ -4,7 +4,7 @@ the authors' ``train.py`` and by ``tools/train.py`` with
 per term and both runs' per-step accuracy and PSNR on the same test split.
 
 Usage:
-    python tools/analysis_tools/stirer_side_by_side.py \
+    python .dev_scripts/stirer_side_by_side.py \
         [--official third_party/STIRER] [--work-dir work_dirs/stirer_side_by_side] \
         [--iters 300] [--batch-size 16] [--val-interval 50] [--num-test 100] \
         [--plot docs/images/stirer_side_by_side.png] [--reuse]
@@ -62,7 +62,7 @@ import sys
 import types
 from typing import Dict, List, Optional, Sequence
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STAGE1_CONFIG = 'configs/stirer/stirer_stage1_synth-mjst.py'
 SUBSETS = ('easy', 'medium', 'hard')
 NUM_STEPS = 4  # three stages (CTC reading) and the final step (T5 reading)
@@ -107,7 +107,7 @@ def prepare_data(work_dir: str, num_train: int, num_test: int) -> dict:
     """
     import lmdb
 
-    from tools.dataset_converters.synth_textzoom import generate_textzoom
+    from stisr_mmocr.datasets.synth_textzoom import generate_textzoom
     data = osp.join(work_dir, 'data')
     stamp = osp.join(data, 'generated.json')
     record = dict(num_train=num_train, num_test=num_test, seed=0)
@@ -491,7 +491,6 @@ def run_worker(kind: str, args: argparse.Namespace, log: str) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    sys.path.insert(0, ROOT)
     if not osp.isfile(osp.join(args.official, 'train.py')):
         raise FileNotFoundError(
             f'--official {args.official} holds no train.py: unpack '

@@ -23,9 +23,9 @@
 #        [TRAIN_B=48] [N_IT=10] [ROUNDS=1] [PYTHON=.venv/bin/python]
 #        [OFFICIAL_BENCH=../shared/bench/official_stirer.py]
 #        [BENCH_OUT=work_dirs/bench_vs_official]
-#        bash tools/analysis_tools/bench_vs_official.sh [CONFIG]
+#        bash .dev_scripts/bench_vs_official.sh [CONFIG]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 config=${1:-configs/stirer/stirer_stage1_synth-mjst.py}
 py=${PYTHON:-.venv/bin/python}
