@@ -12,6 +12,7 @@ import argparse
 import os
 import os.path as osp
 
+import torch.distributed as dist
 from mmengine.config import Config, DictAction
 
 from stisr_mmocr.engine import StrictRunner, setup_cpu_distributed
@@ -73,6 +74,13 @@ def main() -> None:
     setup_cpu_distributed(cfg)
     runner = StrictRunner.from_cfg(cfg)
     runner.test()
+    # End a distributed run cleanly: without this, gloo's worker threads
+    # can outlive the interpreter and abort the process at exit (SIGABRT,
+    # "terminate called without an active exception"). Only after success:
+    # destroying the group while another rank is still in a collective can
+    # hang.
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-# C3-STISR (IJCAI'22), the authors' released variant: TSRN backbone (STN,
+# C3-STISR (IJCAI'22), the authors' released variant: the TSRN generator (STN,
 # mask channel) guided by the recognition and linguistic clues, the
 # linguistic clue trained with CTC. Flags of the release: --STN --sr_share
 # --gradient --use_distill --stu_iter=1 --mask (one SR model, one pass).
@@ -23,7 +23,7 @@ crnn_dictionary = dict(
 
 model = dict(
     type='C3STISR',
-    backbone=dict(
+    generator=dict(
         type='TSRNNet',
         in_channels=4,
         scale_factor=2,

@@ -1,5 +1,5 @@
 # Stage 2 of C3-STISR's multi-stage training: the recognition and visual
-# clue extraction modules (and the backbone) are trained without the
+# clue extraction modules (and the SR network) are trained without the
 # linguistic clue; stage 3 (c3stisr_triple-clue_joint-finetune_textzoom.py)
 # starts from the result.
 _base_ = ['c3stisr_triple-clue_textzoom.py']

@@ -10,7 +10,7 @@
 # The SR blocks see the student's reading only (the recognition clue, a
 # quarter of each batch zeroed); the language model (ABINet's BCN) is
 # trained by CTC but never reaches the output. Adam 1e-3 (0.5, 0.999) on
-# network + language model + student, gradients of the first two clipped
+# generator + language model + student, gradients of the first two clipped
 # to 0.25; validation every 100 iterations, best by the CRNN judge.
 _base_ = [
     '_base_abinet-lm.py',
@@ -26,7 +26,7 @@ crnn_checkpoint = 'checkpoints/crnn_textzoom_mmocr.pth'
 
 model = dict(
     type='C3STISRRelease',
-    network=dict(type='C3STISRReleaseNet',
+    generator=dict(type='C3STISRReleaseNet',
                  in_channels=4,
                  scale_factor=2,
                  lr_hw=(16, 64),
@@ -61,7 +61,7 @@ model = dict(
 train_dataloader = dict(batch_size=48, drop_last=True)
 val_dataloader = dict(batch_size={{_base_.test_batch_size}})
 test_dataloader = val_dataloader
-# network and language model clipped together, the student not
+# generator and language model clipped together, the student not
 optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'student.': dict(clip_grad=False)}))
 # The released log ends after 100 epochs of 361 iterations; the loop's

@@ -14,7 +14,7 @@ _base_ = [
 
 model = dict(
     recognizer_checkpoint=None,
-    backbone=dict(hidden_channels=32, num_blocks=2),
+    generator=dict(hidden_channels=32, num_blocks=2),
     clue_generator=dict(
         linguistic=dict(
             language_model=dict(

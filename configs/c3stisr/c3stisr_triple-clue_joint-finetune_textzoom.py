@@ -1,5 +1,5 @@
 # Stage 3 of C3-STISR's multi-stage training: the pretrained language model
-# (stage 1) joins the pretrained recognition and visual clues and backbone
+# (stage 1) joins the pretrained recognition and visual clues and SR network
 # (stage 2, through `load_from`; the fusion's mask convolutions, sized for
 # two clues there, start afresh) and everything is finetuned.
 _base_ = ['c3stisr_triple-clue_textzoom.py']

@@ -96,7 +96,8 @@ MAX_LISTED = 40
 
 def _prefix_hint(missing: List[str], unexpected: List[str]) -> str:
     """Say so when the two key sets differ only by one leading prefix (a
-    network's weights given to a whole model, or the reverse)."""
+    network's weights given to a whole model, or the reverse) or by the
+    name of one part (e.g. ``network.`` saved, ``generator.`` expected)."""
     if not missing or len(missing) != len(unexpected):
         return ''
     for longer, shorter, hint in (
@@ -110,6 +111,13 @@ def _prefix_hint(missing: List[str], unexpected: List[str]) -> str:
         if all(k.startswith(prefix) for k in longer) and sorted(
                 k[len(prefix):] for k in longer) == sorted(shorter):
             return hint.format(prefix, prefix)
+    old, new = (keys[0].split('.')[0] + '.' for keys in (unexpected, missing))
+    if all(k.startswith(old) for k in unexpected) and all(
+            k.startswith(new) for k in missing) and sorted(
+                k[len(old):] for k in unexpected) == sorted(
+                    k[len(new):] for k in missing):
+        return (f'the checkpoint\'s {old!r} keys are the model\'s {new!r} '
+                'keys under another name (a part renamed): rename them')
     return ''
 
 

@@ -1,5 +1,6 @@
 """Sizes are named by their order: ``*_hw`` is (H, W) everywhere in the
-package. Errors for the names sizes had before."""
+package, and the SR network of every model is its ``generator``. Errors for
+the names these had before."""
 from typing import Dict
 
 #: Old size argument -> its (H, W) name now.
@@ -9,6 +10,16 @@ RENAMED_SIZE_ARGS = {
     'out_size': 'out_hw',
     'output_size': 'output_hw',
     'size': 'hw',
+}
+
+
+#: Old name of a model's SR network (or of its options) -> the name now.
+RENAMED_PART_ARGS = {
+    'backbone': 'generator',
+    'network': 'generator',
+    'sr': 'generator',
+    'sr_checkpoint': 'generator_checkpoint',
+    'freeze_sr': 'freeze_generator',
 }
 
 
@@ -24,7 +35,7 @@ def renamed_size_hint(names) -> str:
 
 def reject_extra_args(owner: str, extra: Dict[str, object]) -> None:
     """Raise for keyword arguments ``owner`` does not take, naming the new
-    name of an old size argument.
+    name of an old size or SR-network argument.
 
     Args:
         owner (str): The class, named in the error.
@@ -34,5 +45,11 @@ def reject_extra_args(owner: str, extra: Dict[str, object]) -> None:
         TypeError: When ``extra`` is not empty.
     """
     if extra:
+        parts = [
+            f'`{name}` is now `{RENAMED_PART_ARGS[name]}` (the SR network '
+            'of every model)' for name in sorted(extra)
+            if name in RENAMED_PART_ARGS
+        ]
         raise TypeError(f'{owner} got unexpected arguments {sorted(extra)}' +
-                        renamed_size_hint(extra))
+                        renamed_size_hint(extra) +
+                        ('; ' + '; '.join(parts) if parts else ''))

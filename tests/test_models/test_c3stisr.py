@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 import stisr_mmocr  # noqa: F401
 from stisr_mmocr.converters import crnn_key_map
+from stisr_mmocr.engine import load_state_dict_strictly
 from stisr_mmocr.models.layers.c3stisr import ABINET_PREFIX, extract_weights
 from stisr_mmocr.structures import TextSRDataSample
 from tests.test_tools.test_crnn_converter import convert_crnn
@@ -43,7 +44,7 @@ def small(config: Path = RELEASED, **clue_overrides) -> dict:
     linguistic loss."""
     cfg = copy.deepcopy(Config.fromfile(str(config)).model)
     cfg.recognizer_checkpoint = None
-    cfg.backbone.update(hidden_channels=16, num_blocks=2)
+    cfg.generator.update(hidden_channels=16, num_blocks=2)
     gen = cfg.clue_generator
     gen.recognition = dict(
         type='DistributionClue', projection=dict(mid_channels=(32, 16, 16)))
@@ -172,7 +173,7 @@ def test_gradients_reach_trainable_parts_not_teacher(triple):
     }
     no_grad = [n for n, p in trainable.items() if p.grad is None]
     assert not no_grad
-    for part in ('recognizer.', 'backbone.', 'clue_generator.recognition.',
+    for part in ('recognizer.', 'generator.', 'clue_generator.recognition.',
                  'clue_generator.linguistic.language_model.',
                  'clue_generator.linguistic.processing.',
                  'clue_generator.visual.alignment.',
@@ -261,7 +262,7 @@ def test_prior_dropout_zeroes_the_first_quarter_of_the_clues():
     torch.manual_seed(0)
     model = MODELS.build(dict(small(), clue_drop_ratio=0.25))
     seen = []
-    model.backbone.register_forward_pre_hook(
+    model.generator.register_forward_pre_hook(
         lambda module, args: seen.append(args[1].detach()))
     lr, _ = batch(4)
     model.train()
@@ -397,3 +398,21 @@ def test_converted_crnn_loads_into_recognizer_and_teacher(tmp_path):
             r'\(1\): .*embedding\.bias.*unexpected keys \(1\): '
             r'decoder\.extra'):
         model.init_weights()
+
+
+def test_old_name_of_the_sr_network_is_refused():
+    """The SR network is ``generator`` in every model: ``backbone`` fails
+    with the new name, and a checkpoint saved with ``backbone.`` keys is
+    refused with a hint at the renamed part."""
+    cfg = small()
+    cfg['backbone'] = cfg.pop('generator')
+    with pytest.raises(TypeError, match='`backbone` is now `generator`'):
+        MODELS.build(cfg)
+    model = MODELS.build(small())
+    old = {(f'backbone.{k[len("generator."):]}'
+            if k.startswith('generator.') else k): v
+           for k, v in model.state_dict().items()}
+    with pytest.raises(RuntimeError,
+                       match="the checkpoint's 'backbone.' keys are the "
+                       "model's 'generator.' keys under another name"):
+        load_state_dict_strictly(model, old, 'old.pth')

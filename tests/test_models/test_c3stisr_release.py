@@ -489,7 +489,7 @@ def converter():
 def release_config(num_blocks: int = 5, **lm_overrides) -> dict:
     """The model dict of the release config, small LM, no checkpoints."""
     cfg = copy.deepcopy(Config.fromfile(str(CONFIG)).model)
-    cfg.network.num_blocks = num_blocks
+    cfg.generator.num_blocks = num_blocks
     cfg.student_checkpoint = None
     cfg.teacher_checkpoint = None
     cfg.language_model.checkpoint = None
@@ -588,8 +588,8 @@ def test_eval_forward_matches_release():
     # the reading guides the blocks, in MMOCR's class order
     with torch.no_grad():
         ours = model.read(model.student, lr).softmax(-1)
-        unguided = model.network(lr, torch.zeros_like(ours))
-        shifted = model.network(lr, ours.roll(1, dims=-1))
+        unguided = model.generator(lr, torch.zeros_like(ours))
+        shifted = model.generator(lr, ours.roll(1, dims=-1))
     assert (unguided - expected).abs().max() > 1e-2
     assert (shifted - expected).abs().max() > 1e-2
     preds = model(lr, mode='predict')
@@ -615,7 +615,7 @@ def test_training_step_matches_release():
     # gradients at the size of Adam's eps. The step is compared with the
     # release's constants in both.
     for name in ('inverse_kernel', 'target_coordinate_repr'):
-        getattr(model.network.tps, name).copy_(getattr(net.tps, name))
+        getattr(model.generator.tps, name).copy_(getattr(net.tps, name))
     lr, hr, labels, samples = make_batch(4, torch.float64)
 
     # the model, through the config's optimizer wrapper
@@ -663,7 +663,7 @@ def test_training_step_matches_release():
             p.grad.norm() for n, p in model.named_parameters()
             if n.startswith(prefixes)
         ]).norm().item()
-        for part, prefixes in (('sr', ('network.', 'language_model.')),
+        for part, prefixes in (('sr', ('generator.', 'language_model.')),
                                ('student', ('student.', )))
     }
 

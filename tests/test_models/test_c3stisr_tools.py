@@ -31,7 +31,7 @@ def options(root: str) -> list:
         'test_dataloader.batch_size=16',
         'test_evaluator.metrics.2.judges.crnn.checkpoint=None',
         'model.recognizer_checkpoint=None',
-        'model.backbone.hidden_channels=16', 'model.backbone.num_blocks=1',
+        'model.generator.hidden_channels=16', 'model.generator.num_blocks=1',
         f'{lm}.d_model=32', f'{lm}.n_head=2', f'{lm}.d_inner=64',
         f'{lm}.n_layers=1'
     ]
@@ -40,7 +40,7 @@ def options(root: str) -> list:
 def test_triple_clue_config_through_tools_test(synthetic_textzoom, tmp_path):
     opts = options(synthetic_textzoom)
     cfg = Config.fromfile(str(REPO / CONFIG))
-    cfg.model.backbone.update(hidden_channels=16, num_blocks=1)
+    cfg.model.generator.update(hidden_channels=16, num_blocks=1)
     cfg.model.clue_generator.linguistic.language_model.update(
         d_model=32, n_head=2, d_inner=64, n_layers=1)
     model = MODELS.build(cfg.model)

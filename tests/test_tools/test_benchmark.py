@@ -177,7 +177,7 @@ def test_cli_prints_one_json_line():
         'model.generator.decoder': dict(num_layers=1, num_decoder_layers=1),
     }),
     ('configs/c3stisr/c3stisr_textzoom.py', {
-        'model.backbone.num_blocks': 1,
+        'model.generator.num_blocks': 1,
         'model.clue_generator.linguistic.language_model.n_layers': 1,
         'model.clue_generator.linguistic.language_model.checkpoint': None,
         'model.recognizer_checkpoint': None,

@@ -46,17 +46,17 @@ def test_dead_parts_and_tps_constants_are_dropped(official, model):
     # class order: official class k >= 1 is ALPHABET[k - 1], blank 0 goes
     # to MMOCR's padding index 36
     w = sr_state['infoGen.tconv1.weight']
-    assert torch.equal(state['network.info_gen.tconv1.weight'][36], w[0])
-    assert torch.equal(state['network.info_gen.tconv1.weight'][0], w[1])
+    assert torch.equal(state['generator.info_gen.tconv1.weight'][36], w[0])
+    assert torch.equal(state['generator.info_gen.tconv1.weight'][0], w[1])
     assert torch.equal(state['language_model.proj.weight'][:, 36],
                        sr_state['lm.proj.weight'][:, 0])
     assert torch.equal(state['language_model.cls.bias'][10],
                        sr_state['lm.cls.bias'][11])
     assert torch.equal(state['language_model.token_encoder.position_table'][0],
                        sr_state['lm.token_encoder.pe'][:, 0])
-    assert torch.equal(state['network.srb.4.gru1.gru.weight_hh_l0'],
+    assert torch.equal(state['generator.srb.4.gru1.gru.weight_hh_l0'],
                        sr_state['block6.gru1.gru.weight_hh_l0'])
-    assert torch.equal(state['network.upsample.1.weight'],
+    assert torch.equal(state['generator.upsample.1.weight'],
                        sr_state['block8.1.weight'])
     model.load_state_dict(state, strict=True)
 
@@ -65,7 +65,7 @@ def test_module_prefix_is_stripped(official, model):
     sr_state, rec_state = official
     wrapped = {f'module.{k}': v for k, v in sr_state.items()}
     state = load_converter().convert_c3stisr(wrapped, rec_state, model)
-    assert torch.equal(state['network.block1.0.weight'],
+    assert torch.equal(state['generator.block1.0.weight'],
                        sr_state['block1.0.weight'])
 
 
@@ -84,9 +84,9 @@ def test_mismatching_checkpoints_fail_with_a_report(official, model):
     msg = str(err.value)
     for item in ('head9.conv.weight (SR checkpoint)',
                  'lm.model.layers.0.self_attn.in_proj_weight (SR checkpoint)',
-                 'network.srb.1.conv2.weight',
+                 'generator.srb.1.conv2.weight',
                  'language_model.decoder_layers.1.norms.1.bias',
-                 'infoGen.tconv2.weight -> network.info_gen.tconv2.weight: '
+                 'infoGen.tconv2.weight -> generator.info_gen.tconv2.weight: '
                  '(512, 64, 3, 3) vs (512, 128, 3, 3)'):
         assert item in msg, item
     assert 'unexpected keys (2)' in msg and 'missing keys (2)' in msg

@@ -9,8 +9,8 @@ checkpoint ``{'state_dict': ...}`` that ``C3STISRRelease`` loads strictly.
 Key map (official -> ours):
 
 - the TSRN part (``block1`` ... ``block{n+3}``, ``stn_head``): TSRN's map
-  (``stisr_mmocr.converters.tsrn_key_map``) under ``network.``
-- ``infoGen.*`` -> ``network.info_gen.*``
+  (``stisr_mmocr.converters.tsrn_key_map``) under ``generator.``
+- ``infoGen.*`` -> ``generator.info_gen.*``
 - ``lm.proj.weight``, ``lm.cls.*`` -> ``language_model.proj.weight``,
   ``language_model.cls.*``
 - ``lm.{token,pos}_encoder.pe`` (T, 1, E) ->
@@ -84,8 +84,9 @@ def sr_key_rules(
     columns = lambda t: t[:, index]  # noqa: E731
     table = lambda t: t.permute(1, 0, 2)  # noqa: E731
     rules = [
-        (r'^infoGen\.tconv1\.weight$', 'network.info_gen.tconv1.weight', rows),
-        (r'^infoGen\.', 'network.info_gen.', None),
+        (r'^infoGen\.tconv1\.weight$', 'generator.info_gen.tconv1.weight',
+         rows),
+        (r'^infoGen\.', 'generator.info_gen.', None),
         (r'^lm\.proj\.weight$', 'language_model.proj.weight', columns),
         (r'^lm\.cls\.', 'language_model.cls.', rows),
         (r'^lm\.(token|pos)_encoder\.pe$',
@@ -134,7 +135,7 @@ def convert_c3stisr(
     rules = sr_key_rules(order)
     sr_state_dict = official_state_dict(sr_state_dict, 'SR checkpoint')
     try:
-        tsrn_map = tsrn_key_map(sr_state_dict, prefix='network.')
+        tsrn_map = tsrn_key_map(sr_state_dict, prefix='generator.')
     except KeyError as err:
         raise KeyError(f'SR checkpoint: {err}') from err
     tps = {f'tps.{name}' for name in TPS_BUFFERS}

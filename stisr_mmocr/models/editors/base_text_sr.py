@@ -1,3 +1,4 @@
+import inspect
 from abc import ABCMeta, abstractmethod
 from typing import Dict, List, Optional, Union
 
@@ -6,6 +7,7 @@ from mmengine.model import BaseModel
 from mmocr.registry import MODELS
 
 from stisr_mmocr.structures import TextSRDataSample
+from stisr_mmocr.utils import RENAMED_PART_ARGS, reject_extra_args
 
 SampleList = List[TextSRDataSample]
 OptSampleList = Optional[SampleList]
@@ -26,7 +28,21 @@ class BaseTextSR(BaseModel, metaclass=ABCMeta):
             ``TextSRDataPreprocessor``; dicts are built from MMOCR's
             registry whatever the default scope.
         init_cfg (dict, optional): Initialisation config.
+
+    The SR network is ``generator`` in every model: a subclass given an old
+    name of it (``backbone``, ``network``, ``sr``, ...) that its
+    ``__init__`` does not take fails with the new name.
     """
+
+    def __new__(cls, *args, **kwargs) -> 'BaseTextSR':
+        accepted = inspect.signature(cls.__init__).parameters
+        reject_extra_args(
+            cls.__name__, {
+                k: v
+                for k, v in kwargs.items()
+                if k in RENAMED_PART_ARGS and k not in accepted
+            })
+        return super().__new__(cls)
 
     def __init__(self,
                  data_preprocessor: Optional[dict] = None,

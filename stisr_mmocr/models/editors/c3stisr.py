@@ -18,9 +18,10 @@ class C3STISR(BaseTextSR):
 
     The recognizer R (MMOCR's CRNN in the TextZoom protocol) reads the LR
     image; the clue generator turns its output R(I_LR) into the clue h_t
-    (N, C', h, w) that every residual block of the TSRN backbone
-    concatenates to its features. R is trained too, distilled from a frozen
-    copy of itself reading the HR image (the teacher, R(I_HR)).
+    (N, C', h, w) that every residual block of the TSRN network
+    (``generator``) concatenates to its features. R is trained too,
+    distilled from a frozen copy of itself reading the HR image (the
+    teacher, R(I_HR)).
 
     Loss (Eq. 7): ``pixel_loss`` (alpha1 x L2, plus the gradient profile
     loss of ``--gradient``) + ``text_focus_loss`` (alpha2, optional) +
@@ -29,7 +30,7 @@ class C3STISR(BaseTextSR):
     variant's CTC against the label with a ``TextCTCLoss``.
 
     Args:
-        backbone (dict): Config of the SR network, a ``TSRNNet`` whose
+        generator (dict): Config of the SR network, a ``TSRNNet`` whose
             ``clue_channels`` is C'.
         recognizer (str or dict): R: a recognizer config file (with
             ``model`` and ``reader``, e.g. ``configs/judges/crnn_textzoom.py``)
@@ -64,7 +65,7 @@ class C3STISR(BaseTextSR):
     """
 
     def __init__(self,
-                 backbone: dict,
+                 generator: dict,
                  recognizer: Union[str, dict],
                  clue_generator: dict,
                  recognizer_checkpoint: Optional[str] = None,
@@ -94,11 +95,11 @@ class C3STISR(BaseTextSR):
             raise ValueError(
                 f'clue_drop_ratio must be in [0, 1], got {clue_drop_ratio}')
         self.clue_drop_ratio = clue_drop_ratio
-        self.backbone = MODELS.build(backbone)
-        clue_channels = self.backbone.clue_channels
+        self.generator = MODELS.build(generator)
+        clue_channels = self.generator.clue_channels
         if clue_channels != self.clue_generator.clue_channels:
             raise ValueError(
-                f'backbone.clue_channels ({clue_channels}) must equal '
+                f'generator.clue_channels ({clue_channels}) must equal '
                 'clue_generator.clue_channels '
                 f'({self.clue_generator.clue_channels})')
 
@@ -186,7 +187,7 @@ class C3STISR(BaseTextSR):
             keep = clue.new_ones(clue.shape[0])
             keep[:int(clue.shape[0] * self.clue_drop_ratio)] = 0
             clue = clue * keep.view(-1, 1, 1, 1)
-        out['sr'] = self.backbone(inputs, clue)
+        out['sr'] = self.generator(inputs, clue)
         return out
 
     def _forward(self,

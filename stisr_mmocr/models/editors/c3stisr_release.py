@@ -37,8 +37,8 @@ class C3STISRRelease(BaseTextSR):
     --mask``).
 
     A student CRNN reads the LR image; its softmax is the recognition clue
-    of the SR network (:class:`C3STISRReleaseNet`). One training step
-    (``super_resolution.py`` L300-500):
+    of the SR network (``generator``, :class:`C3STISRReleaseNet`). One
+    training step (``super_resolution.py`` L300-500):
 
     - the frozen teacher CRNN (the pretrained ``crnn.pth``) reads the HR
       image (L302-304);
@@ -54,7 +54,7 @@ class C3STISRRelease(BaseTextSR):
       student's and the teacher's distributions, L381) + ``lm_loss`` (CTC,
       weight 1).
 
-    One Adam updates the network, the language model and the student; only
+    One Adam updates the generator, the language model and the student; only
     the first two are clipped to norm 0.25 (L498-499): configure
     ``GroupClipOptimWrapper`` with ``clip_grad=False`` for ``student.``.
 
@@ -63,7 +63,7 @@ class C3STISRRelease(BaseTextSR):
     so that a converted release checkpoint loads strictly without it.
 
     Args:
-        network (dict): Config of :class:`C3STISRReleaseNet`.
+        generator (dict): Config of :class:`C3STISRReleaseNet`.
         recognizer (str or dict): Config file (with ``model`` and
             ``reader``, e.g. ``configs/judges/crnn_textzoom.py``) or
             model dict of the student and the teacher CRNN.
@@ -97,7 +97,7 @@ class C3STISRRelease(BaseTextSR):
     """
 
     def __init__(self,
-                 network: dict,
+                 generator: dict,
                  recognizer: Union[str, dict],
                  language_model: dict,
                  student_checkpoint: Optional[str] = None,
@@ -132,7 +132,7 @@ class C3STISRRelease(BaseTextSR):
                     logger='current',
                     level=logging.WARNING)
         dictionary = self.student.decoder.dictionary
-        self.network = MODELS.build(network)
+        self.generator = MODELS.build(generator)
         self.language_model = MODELS.build(language_model)
         self.pixel_loss = MODELS.build(pixel_loss)
         self.distill_loss = MODELS.build(distill_loss)
@@ -198,7 +198,7 @@ class C3STISRRelease(BaseTextSR):
         """(N, C, h, w) LR -> (N, C, H, W) SR, guided by the student's
         reading."""
         logits = self.read(self.student, inputs)
-        return self.network(inputs, logits.softmax(-1))
+        return self.generator(inputs, logits.softmax(-1))
 
     def loss(self, inputs: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
@@ -217,7 +217,7 @@ class C3STISRRelease(BaseTextSR):
             teacher_logits = self.read(self.teacher, hr)
         lm_logits = self.language_model.correct(self.read_without_grad(inputs))
         logits = self.read(self.student, inputs)
-        sr = self.network(inputs, self.drop_clues(logits.softmax(-1)))
+        sr = self.generator(inputs, self.drop_clues(logits.softmax(-1)))
         return dict(loss_pixel=self.pixel_loss(sr, hr),
                     loss_distill=self.distill_loss(logits, teacher_logits),
                     loss_lm=self.lm_loss(lm_logits,
