@@ -27,14 +27,14 @@ crnn_checkpoint = 'checkpoints/crnn_textzoom_mmocr.pth'
 model = dict(
     type='C3STISRRelease',
     generator=dict(type='C3STISRReleaseNet',
-                 in_channels=4,
-                 scale_factor=2,
-                 lr_hw=(16, 64),
-                 num_blocks=5,
-                 hidden_channels=64,
-                 clue_channels=32,
-                 num_classes=37,
-                 use_stn=True),
+                   in_channels=4,
+                   scale_factor=2,
+                   lr_hw=(16, 64),
+                   num_blocks=5,
+                   hidden_channels=64,
+                   clue_channels=32,
+                   num_classes=37,
+                   use_stn=True),
     # student and teacher: meijieru's crnn.pth (converted), TPGSR's input
     # (bicubic 100x32, gray)
     recognizer='{{ fileDirname }}/../judges/crnn_textzoom.py',

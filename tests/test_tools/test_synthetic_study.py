@@ -7,8 +7,12 @@ import subprocess
 import sys
 
 import pytest
+import torch
+from mmengine.config import Config
+from mmocr.registry import MODELS
 
 from tools.analysis_tools import synthetic_study as study
+from .. import reference_metrics as ref
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ALL_METHODS = 'bicubic,tsrn,c3stisr,stirer'
@@ -79,6 +83,46 @@ def test_table_and_expected_order():
     ]
 
 
+def row(name: str, avg: float) -> dict:
+    """A hand-written table row: only the average judge accuracy counts."""
+    return dict(name=name, acc=[0., 0., 0., avg], psnr_image=None,
+                ssim_image=None, psnr_batch=None, ssim_batch=None)
+
+
+def test_check_order_on_hand_written_rows():
+    kept = [
+        row('Bicubic', 10.), row('TSRN', 20.), row('C3-STISR', 30.),
+        row('STIRER', 40.), row('STIRER (own recognizer)', 1.),
+        row('HR', 50.)
+    ]
+    assert study.check_order(kept) == []
+    # a tie breaks the order (<=); the own-recognizer row takes no part
+    broken = [
+        row('Bicubic', 25.), row('TSRN', 25.), row('C3-STISR', 60.),
+        row('STIRER', 20.), row('STIRER (own recognizer)', 99.),
+        row('HR', 55.)
+    ]
+    assert study.check_order(broken) == [
+        'HR (55.0 %) <= C3-STISR (60.0 %)',
+        'STIRER (20.0 %) <= TSRN (25.0 %)',
+        'TSRN (25.0 %) <= Bicubic (25.0 %)',
+    ]
+    # methods left out of the study, a row without accuracy and a NaN
+    # average are skipped: the groups around them are compared directly
+    partial = [
+        row('Bicubic', 30.), dict(row('TSRN', 0.), acc=None),
+        row('STIRER', float('nan')), row('HR', 20.)
+    ]
+    assert study.check_order(partial) == ['HR (20.0 %) <= Bicubic (30.0 %)']
+    assert study.check_order([row('HR', 5.)]) == []
+
+
+# the expected ordering's pairs, (higher, lower), in the order they are
+# reported
+ORDER_PAIRS = [('HR', 'STIRER'), ('HR', 'C3-STISR'), ('STIRER', 'TSRN'),
+               ('C3-STISR', 'TSRN'), ('TSRN', 'Bicubic')]
+
+
 def test_tiny_study_end_to_end(tmp_path):
     work = str(tmp_path / 'study')
     proc = subprocess.run(
@@ -95,8 +139,12 @@ def test_tiny_study_end_to_end(tmp_path):
     assert '| STIRER (own recognizer) |' in proc.stdout
     with open(osp.join(work, 'study_tiny.json')) as f:
         result = json.load(f)
-    # the printed verdict is the one the rows give
-    assert result['order_broken'] == study.check_order(result['rows'])
+    # the verdict is the one the rows give, derived here from the pairs
+    avg = {r['name']: r['acc'][-1] for r in result['rows']}
+    assert result['order_broken'] == [
+        f'{hi} ({avg[hi]:.1f} %) <= {lo} ({avg[lo]:.1f} %)'
+        for hi, lo in ORDER_PAIRS if avg[hi] <= avg[lo]
+    ]
     verdict = ('expected ordering broken: ' +
                '; '.join(result['order_broken'])
                if result['order_broken'] else 'expected ordering holds')
@@ -106,16 +154,53 @@ def test_tiny_study_end_to_end(tmp_path):
         'Bicubic', 'TSRN', 'C3-STISR', 'STIRER', 'STIRER (own recognizer)',
         'HR'
     ]
-    for row in result['rows']:
-        assert len(row['acc']) == 4
-        assert all(0 <= a <= 100 for a in row['acc'])
-        if row['psnr_image'] is not None:
-            for protocol in ('image', 'batch'):
-                assert all(0 < p < 60 for p in row[f'psnr_{protocol}'])
-                assert all(-1 <= s <= 1 for s in row[f'ssim_{protocol}'])
+    # 4 test images per subset: accuracies are multiples of 25 %, and the
+    # size-weighted average of equal subsets is their mean
+    columns = ('acc', 'psnr_image', 'ssim_image', 'psnr_batch', 'ssim_batch')
+    for r in result['rows']:
+        assert all(4 * a / 100 == round(4 * a / 100) for a in r['acc'])
+        for column in columns:
+            if r[column] is not None:
+                assert r[column][3] == pytest.approx(
+                    sum(r[column][:3]) / 3, abs=1e-9), (r['name'], column)
     assert [r['psnr_image'] is None for r in result['rows']] == [
         False, False, False, False, True, True
     ]
+    # Bicubic's and TSRN's image metrics are the float64 reference's on the
+    # study's data: torch's bicubic x2 and the trained TSRN checkpoint
+    # (loaded here by torch alone) on the reference LR inputs
+    tsrn = MODELS.build(
+        Config.fromfile(osp.join(ROOT, study.METHODS['tsrn'].config)).model)
+    tsrn.load_state_dict(
+        torch.load(
+            osp.join(work, 'tsrn_tiny', f'iter_{study.SIZES["tiny"].sr_iters}'
+                     '.pth'),
+            map_location='cpu',
+            weights_only=False)['state_dict'])
+    tsrn.eval()
+
+    def by_tsrn(lr):
+        with torch.no_grad():
+            return tsrn(torch.from_numpy(lr).float(),
+                        mode='tensor').double().numpy()
+
+    rows = {r['name']: r for r in result['rows']}
+    for name, super_resolve in (
+            ('Bicubic', lambda lr: ref.torch_bicubic(lr, scale_factor=2)),
+            ('TSRN', by_tsrn)):
+        per_subset, sizes = {}, {}
+        for subset, path in ref.subset_dirs(
+                osp.join(work, 'data_tiny')).items():
+            _, lr, hr = ref.textzoom_pairs(path, 4)
+            per_subset[subset] = ref.subset_metrics(super_resolve(lr), hr)
+            sizes[subset] = len(lr)
+        expected = ref.with_averages(per_subset, sizes)
+        for column in columns[1:]:
+            metric, protocol = column.split('_')
+            key = f'{metric.upper()}_per_{protocol}'
+            assert rows[name][column] == pytest.approx(
+                [expected[f'{s}/{key}'] for s in study.SLICES],
+                abs=ref.TOLERANCES[metric.upper()]), (name, column)
     assert set(result['seconds']) == {'data', 'judge', 'HR'} | set(names[:4])
     with open(osp.join(work, 'study_tiny.md')) as f:
         assert f.read().startswith(result['table'])

@@ -1,11 +1,20 @@
 """tools/train.py, tools/test.py and tools/dist_train.sh end to end, as a
-user runs them (subprocesses, real Runner, generated TextZoom LMDBs)."""
+user runs them (subprocesses, real Runner, generated TextZoom LMDBs); the
+metrics tools/test.py reports are checked against the float64 reference of
+``tests/reference_metrics.py`` over the same LMDBs."""
 import glob
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmocr.registry import MODELS
+
+from .. import reference_metrics as ref
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -40,7 +49,30 @@ def last_metrics(work_dir):
         return json.loads(f.readlines()[-1])
 
 
+def sr_of(model, lr: np.ndarray) -> np.ndarray:
+    """The model's raw output on float64 LR inputs, as float64."""
+    with torch.no_grad():
+        out = model(torch.from_numpy(lr).float(), mode='tensor')
+    return out.double().numpy()
+
+
+def reference_of(root, super_resolve, sizes=None, batch_size=48):
+    """Reference metrics of ``super_resolve`` (float64 (N, 4, 16, 64) LR ->
+    (N, C, 32, 128) SR) on the test subsets under ``root``: both protocols
+    (per batch of ``batch_size``) per subset, ``avg/`` and ``mean/``.
+    ``sizes`` cuts subsets to their first records."""
+    per_subset, counts = {}, {}
+    for subset, path in ref.subset_dirs(root).items():
+        _, lr, hr = ref.textzoom_pairs(path, (sizes or {}).get(subset))
+        per_subset[subset] = ref.subset_metrics(
+            super_resolve(lr), hr, batch_size)
+        counts[subset] = len(lr)
+    return ref.with_averages(per_subset, counts)
+
+
 def test_train_then_test_tsrn(synthetic_textzoom, tmp_path):
+    """Train, resume, then test a checkpoint: tools/test.py reports the
+    reference metrics of that checkpoint's output (and not another's)."""
     work = str(tmp_path / 'tsrn')
     cfg = 'configs/tsrn/tsrn_synthetic-textzoom_demo.py'
     opts = data_options(synthetic_textzoom) + [
@@ -62,31 +94,63 @@ def test_train_then_test_tsrn(synthetic_textzoom, tmp_path):
          '--resume', '--cfg-options', 'train_cfg.max_iters=6'] + opts)
     assert osp.isfile(osp.join(work, 'iter_6.pth'))
 
+    # per batch of 5 instead of 48: 16 images per subset make batches of
+    # 5, 5, 5 and 1, so the grouping (restarting at every subset) counts
     test_work = str(tmp_path / 'tsrn_test')
     run([sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir', test_work,
-         '--cfg-options'] + opts)
-    metrics = last_metrics(test_work)
-    for subset in ('easy', 'medium', 'hard', 'avg'):
-        for protocol in ('per_image', 'per_batch'):
-            assert 5 < metrics[f'{subset}/PSNR_{protocol}'] < 60
-            assert -1 <= metrics[f'{subset}/SSIM_{protocol}'] <= 1
+         '--cfg-options'] + opts + [
+             'test_evaluator.metrics.2.batch_size=5',
+             'test_evaluator.metrics.3.batch_size=5'
+         ])
+    # the same checkpoint, loaded here with torch alone, run on the LR
+    # inputs made by the float64 reference from the LMDBs, and scored by the
+    # reference metrics: what tools/test.py reports for iter_4.pth
+    model_cfg = Config.fromfile(osp.join(ROOT, cfg)).model
+    model_cfg.update(num_blocks=1, hidden_channels=16)
+    expected = {}
+    for name in ('iter_4.pth', 'iter_6.pth'):
+        model = MODELS.build(model_cfg)
+        model.load_state_dict(
+            torch.load(osp.join(work, name), map_location='cpu',
+                       weights_only=False)['state_dict'])
+        model.eval()
+        expected[name] = reference_of(
+            synthetic_textzoom, lambda lr: sr_of(model, lr), batch_size=5)
+    ref.assert_metrics_match(last_metrics(test_work), expected['iter_4.pth'])
+    # the reference tells the two checkpoints apart by far more than the
+    # tolerance: a test run on the wrong weights would fail
+    assert abs(expected['iter_4.pth']['avg/PSNR_per_image'] -
+               expected['iter_6.pth']['avg/PSNR_per_image']) > 1e-2
 
 
 def test_bicubic_test_config(synthetic_textzoom, tmp_path):
+    """Every metric of the shipped Bicubic config equals the float64
+    reference: PIL-bicubic 64x16 / 128x32 inputs, torch's bicubic x2
+    (A = -0.75, align_corners=False), per image on the clamped output, per
+    batch of 48 on the raw output. Medium and hard are cut to 10 and 13
+    records so that ``avg/`` (weighted by size) and ``mean/`` differ."""
     work = str(tmp_path / 'bicubic')
+    sizes = dict(medium=10, hard=13)
     opts = [o for o in data_options(synthetic_textzoom)
             if not o.startswith('train')] + [
                 'test_dataloader.num_workers=0',
                 'test_dataloader.persistent_workers=False',
                 'val_dataloader.num_workers=0',
-                'val_dataloader.persistent_workers=False'
+                'val_dataloader.persistent_workers=False',
+            ] + [
+                f'test_dataloader.dataset.datasets.{i}.indices={sizes[s]}'
+                for i, s in ((1, 'medium'), (2, 'hard'))
             ]
     run([sys.executable, 'tools/test.py',
          'configs/bicubic/bicubic_synthetic-textzoom.py', '--work-dir', work,
          '--cfg-options'] + opts)
-    metrics = last_metrics(work)
-    # the generator degrades its subsets more and more
-    assert metrics['easy/PSNR_per_image'] > metrics['hard/PSNR_per_image']
+    expected = reference_of(
+        synthetic_textzoom,
+        lambda lr: ref.torch_bicubic(lr, scale_factor=2),
+        sizes=sizes)
+    assert abs(expected['avg/PSNR_per_image'] -
+               expected['mean/PSNR_per_image']) > 1e-3
+    ref.assert_metrics_match(last_metrics(work), expected)
 
 
 def test_dist_train_two_cpu_processes(synthetic_textzoom, tmp_path):

@@ -34,7 +34,8 @@ stops the study with an error naming it: nothing is skipped silently.
 
 Usage:
     python tools/analysis_tools/synthetic_study.py [--size {tiny,cpu,full}]
-        [--models bicubic,tsrn,c3stisr,stirer] [--work-dir DIR] [--seed 0]
+        [--models bicubic,tsrn,c3stisr,tpgsr,stirer] [--work-dir DIR]
+        [--seed 0]
         [--sr-iters N] [--judge-checkpoint CKPT]
 """
 import argparse
@@ -118,8 +119,8 @@ class Method(NamedTuple):
 # STIRER: the release architecture with the stage-1 objective and optimizer
 # (pixel loss without the text focus loss, whose recognizer weights are not
 # part of the study), trained from scratch on the study's pairs.
-# C3-STISR: the authors' released network and recipe; its student and
-# teacher CRNN start as the judge, its language model from random weights
+# C3-STISR and TPGSR: the authors' networks and recipes; their student
+# and teacher CRNN start as the judge, its language model from random weights
 # (ABINet's checkpoint is a download the study does not make).
 METHODS = {
     'bicubic':
@@ -133,6 +134,10 @@ METHODS = {
         'configs/c3stisr/c3stisr_release_textzoom.py',
         judge_weights=('student_checkpoint', 'teacher_checkpoint'),
         no_weights=('language_model.checkpoint', )),
+    'tpgsr':
+    Method('TPGSR',
+           'configs/tpgsr/tpgsr_textzoom.py',
+           judge_weights=('student_checkpoint', 'teacher_checkpoint')),
     'stirer':
     Method(
         'STIRER',
@@ -142,7 +147,8 @@ METHODS = {
 }
 # Expected judge-accuracy ordering: every method of a group above every
 # method of the next one.
-EXPECTED_ORDER = (('HR', ), ('STIRER', 'C3-STISR'), ('TSRN', ), ('Bicubic', ))
+EXPECTED_ORDER = (('HR', ), ('STIRER', 'C3-STISR'), ('TPGSR', ), ('TSRN', ),
+                  ('Bicubic', ))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -1,36 +1,16 @@
-import copy
-import logging
-import re
 from typing import Dict, Optional, Union
 
 import torch
-import torch.nn as nn
-from mmengine.logging import print_log
 from mmengine.structures import LabelData
 from mmocr.registry import MODELS
 from mmocr.structures import TextRecogDataSample
 
-from ..judges import build_recognizer
-from .base_text_sr import BaseTextSR, OptSampleList, SampleList
-
-_TEACHER_KEY = re.compile(r'(^|\.)teacher\.')
-
-
-def _drop_teacher_keys(module: nn.Module, state_dict: dict, prefix: str,
-                       local_metadata: dict) -> None:
-    """State-dict hook: the frozen teacher is not saved."""
-    for key in [k for k in state_dict if k.startswith(prefix + 'teacher.')]:
-        del state_dict[key]
-
-
-def _allow_missing_teacher_keys(module: nn.Module, incompatible_keys) -> None:
-    """Load post-hook: checkpoints carry no teacher weights."""
-    missing = incompatible_keys.missing_keys
-    missing[:] = [k for k in missing if not _TEACHER_KEY.search(k)]
+from .base_text_sr import SampleList
+from .recognizer_guided_sr import RecognizerGuidedSR
 
 
 @MODELS.register_module()
-class C3STISRRelease(BaseTextSR):
+class C3STISRRelease(RecognizerGuidedSR):
     """C3-STISR as released by its authors (``JingyeChen/C3-STISR``:
     ``model/tsrn.py`` ``TSRN_TL`` and ``interfaces/super_resolution.py``,
     flags ``--STN --sr_share --gradient --use_distill --stu_iter=1
@@ -58,9 +38,12 @@ class C3STISRRelease(BaseTextSR):
     the first two are clipped to norm 0.25 (L498-499): configure
     ``GroupClipOptimWrapper`` with ``clip_grad=False`` for ``student.``.
 
-    The teacher is a fixed asset: loaded from ``teacher_checkpoint``
-    through its ``init_cfg``, kept in eval mode and out of the state dict,
-    so that a converted release checkpoint loads strictly without it.
+    It is :class:`RecognizerGuidedSR` with one stage (student, teacher,
+    prior dropout, pixel and distillation losses) plus the language model
+    and its loss. The teacher is a fixed asset: loaded from
+    ``teacher_checkpoint`` through its ``init_cfg``, kept in eval mode and
+    out of the state dict, so that a converted release checkpoint loads
+    strictly without it.
 
     Args:
         generator (dict): Config of :class:`C3STISRReleaseNet`.
@@ -114,55 +97,20 @@ class C3STISRRelease(BaseTextSR):
                  lm_label_len: int = 15,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor,
+        super().__init__(generator=generator,
+                         recognizer=recognizer,
+                         student_checkpoint=student_checkpoint,
+                         teacher_checkpoint=teacher_checkpoint,
+                         reader=reader,
+                         pixel_loss=pixel_loss,
+                         distill_loss=distill_loss,
+                         clue_drop_ratio=clue_drop_ratio,
+                         data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        self.student, self.reader = build_recognizer(recognizer,
-                                                     reader=reader)
-        self.teacher = copy.deepcopy(self.student).requires_grad_(False)
-        self.teacher.eval()
-        for name, checkpoint in (('student', student_checkpoint),
-                                 ('teacher', teacher_checkpoint)):
-            if checkpoint:
-                getattr(self, name).init_cfg = dict(
-                    type='StrictPretrained', checkpoint=checkpoint)
-            else:
-                print_log(
-                    f'C3STISRRelease: no {name}_checkpoint, the {name} CRNN '
-                    'keeps random weights',
-                    logger='current',
-                    level=logging.WARNING)
-        dictionary = self.student.decoder.dictionary
-        self.generator = MODELS.build(generator)
         self.language_model = MODELS.build(language_model)
-        self.pixel_loss = MODELS.build(pixel_loss)
-        self.distill_loss = MODELS.build(distill_loss)
-        self.lm_loss = MODELS.build(dict(dictionary=dictionary, **lm_loss))
-        if not 0 <= clue_drop_ratio <= 1:
-            raise ValueError(
-                f'clue_drop_ratio must be in [0, 1], got {clue_drop_ratio}')
-        self.clue_drop_ratio = clue_drop_ratio
+        self.lm_loss = MODELS.build(
+            dict(dictionary=self.student.decoder.dictionary, **lm_loss))
         self.lm_label_len = lm_label_len
-        self.register_state_dict_post_hook(_drop_teacher_keys)
-        self.register_load_state_dict_post_hook(_allow_missing_teacher_keys)
-
-    def train(self, mode: bool = True) -> 'C3STISRRelease':
-        """Set the training mode; the teacher stays in eval mode."""
-        super().train(mode)
-        self.teacher.eval()
-        return self
-
-    def read(self, recognizer: nn.Module,
-             images: torch.Tensor) -> torch.Tensor:
-        """Read images with the student or the teacher.
-
-        Args:
-            recognizer (nn.Module): ``self.student`` or ``self.teacher``.
-            images (torch.Tensor): (N, C, H, W) RGB(+mask) in [0, 1].
-
-        Returns:
-            torch.Tensor: (N, T, K) logits, with gradients.
-        """
-        return self.reader.logits(recognizer, images)
 
     def read_without_grad(self, images: torch.Tensor) -> torch.Tensor:
         """The student's (N, T, K) logits in eval mode without gradients
@@ -174,13 +122,6 @@ class C3STISRRelease(BaseTextSR):
         self.student.train(mode)
         return logits
 
-    def drop_clues(self, probs: torch.Tensor) -> torch.Tensor:
-        """Zero the (N, T, K) clues of the first ``clue_drop_ratio`` x N
-        samples."""
-        keep = probs.new_ones(probs.shape[0])
-        keep[:int(probs.shape[0] * self.clue_drop_ratio)] = 0
-        return probs * keep.view(-1, 1, 1)
-
     def lm_targets(self, data_samples: SampleList) -> SampleList:
         """New samples whose ``gt_text`` is the label, lowercase, cut to
         ``lm_label_len`` characters."""
@@ -191,14 +132,6 @@ class C3STISRRelease(BaseTextSR):
                 item=sample.gt_text.item.lower()[:self.lm_label_len])
             targets.append(target)
         return targets
-
-    def _forward(self,
-                 inputs: torch.Tensor,
-                 data_samples: OptSampleList = None) -> torch.Tensor:
-        """(N, C, h, w) LR -> (N, C, H, W) SR, guided by the student's
-        reading."""
-        logits = self.read(self.student, inputs)
-        return self.generator(inputs, logits.softmax(-1))
 
     def loss(self, inputs: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
@@ -212,13 +145,8 @@ class C3STISRRelease(BaseTextSR):
         Returns:
             dict: ``loss_pixel``, ``loss_distill`` and ``loss_lm``.
         """
-        hr = self.stack_gt_img(data_samples)
-        with torch.no_grad():
-            teacher_logits = self.read(self.teacher, hr)
         lm_logits = self.language_model.correct(self.read_without_grad(inputs))
-        logits = self.read(self.student, inputs)
-        sr = self.generator(inputs, self.drop_clues(logits.softmax(-1)))
-        return dict(loss_pixel=self.pixel_loss(sr, hr),
-                    loss_distill=self.distill_loss(logits, teacher_logits),
-                    loss_lm=self.lm_loss(lm_logits,
-                                         self.lm_targets(data_samples)))
+        losses = super().loss(inputs, data_samples)
+        losses['loss_lm'] = self.lm_loss(lm_logits,
+                                         self.lm_targets(data_samples))
+        return losses
