@@ -30,9 +30,12 @@ Tests that need a known reading use :func:`read_one_character` (a CRNN
 that reads every image as one character) with labels chosen so that the
 accuracies are known from the labels alone.
 """
+import contextlib
 import difflib
 import math
 import os.path as osp
+import shutil
+import tempfile
 from typing import Dict, List, Sequence, Tuple
 
 import cv2
@@ -49,13 +52,27 @@ _PRECISION_BITS = 32 - 8 - 2
 # ---------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------
+@contextlib.contextmanager
+def open_copy(path: str):
+    """A read-only environment of a copy of the LMDB ``path``: lmdb refuses
+    a second environment of a path that a dataset of the same process holds
+    open."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = lmdb.open(shutil.copytree(path, osp.join(tmp, 'lmdb')),
+                        readonly=True,
+                        lock=False)
+        try:
+            yield env
+        finally:
+            env.close()
+
+
 def read_textzoom(path: str, num: int = None) -> List[Tuple[str, np.ndarray,
                                                             np.ndarray]]:
     """(raw label, HR RGB uint8, LR RGB uint8) of records ``1..num`` (all
     of ``num-samples`` by default) of a TextZoom-layout LMDB."""
-    env = lmdb.open(path, readonly=True, lock=False)
     records = []
-    with env.begin() as txn:
+    with open_copy(path) as env, env.begin() as txn:
         total = int(txn.get(b'num-samples'))
         for i in range(1, (num or total) + 1):
             imgs = []
@@ -64,7 +81,6 @@ def read_textzoom(path: str, num: int = None) -> List[Tuple[str, np.ndarray,
                     np.frombuffer(txn.get(key), np.uint8), cv2.IMREAD_COLOR)
                 imgs.append(np.ascontiguousarray(bgr[..., ::-1]))
             records.append((txn.get(b'label-%09d' % i).decode(), *imgs))
-    env.close()
     return records
 
 
@@ -186,13 +202,11 @@ def relabel_textzoom(src: str, dst: str, labels: Sequence[str]) -> str:
     ``len(labels)`` records only, relabelled with ``labels`` (the images
     are kept byte for byte)."""
     records = {b'num-samples': str(len(labels)).encode()}
-    env = lmdb.open(src, readonly=True, lock=False)
-    with env.begin() as txn:
+    with open_copy(src) as env, env.begin() as txn:
         for i, label in enumerate(labels, start=1):
             records[b'label-%09d' % i] = label.encode()
             for key in (b'image_hr-%09d' % i, b'image_lr-%09d' % i):
                 records[key] = txn.get(key)
-    env.close()
     env = lmdb.open(dst, map_size=1 << 26)
     with env.begin(write=True) as txn:
         for key, value in records.items():

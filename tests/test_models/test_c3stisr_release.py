@@ -539,6 +539,21 @@ def rel_diff(a: torch.Tensor, b: torch.Tensor, floor: float = 0.) -> float:
     return diff / scale if scale else diff
 
 
+def model_step(model: nn.Module, config: Path, lr: torch.Tensor,
+               samples: list) -> tuple:
+    """One training step of ``model`` through the optimizer wrapper of
+    ``config``; returns (losses, state dict before the step)."""
+    optim_wrapper = build_optim_wrapper(
+        model, copy.deepcopy(Config.fromfile(str(config)).optim_wrapper))
+    model.train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    losses = model.loss(lr, samples)
+    loss, _ = model.parse_losses(losses)
+    optim_wrapper.backward(loss)
+    optim_wrapper.step()
+    return losses, before
+
+
 class Float64Normalize(nn.Module):
     """The CRNN's ``TextRecogDataPreprocessor(mean=[0], std=[255])``
     without mmengine's cast of the inputs to float32, for float64 tests."""
@@ -619,14 +634,7 @@ def test_training_step_matches_release():
     lr, hr, labels, samples = make_batch(4, torch.float64)
 
     # the model, through the config's optimizer wrapper
-    optim_wrapper = build_optim_wrapper(
-        model, copy.deepcopy(Config.fromfile(str(CONFIG)).optim_wrapper))
-    model.train()
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    losses = model.loss(lr, samples)
-    loss, _ = model.parse_losses(losses)
-    optim_wrapper.backward(loss)
-    optim_wrapper.step()
+    losses, before = model_step(model, CONFIG, lr, samples)
 
     net.train()
     student.train()

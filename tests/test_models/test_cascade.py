@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import cv2
-import lmdb
 import pytest
 import torch
 from mmengine.config import Config
@@ -425,16 +424,12 @@ def test_test_loads_recognizer_checkpoint_of_the_config(
     recognizer = build().recognizer
     labels = {}
     for subset in ('easy', 'medium', 'hard'):
-        env = lmdb.open(
-            osp.join(synthetic_textzoom, 'test', subset),
-            readonly=True,
-            lock=False)
-        with env.begin() as txn:
+        with ref.open_copy(osp.join(synthetic_textzoom, 'test',
+                                    subset)) as env, env.begin() as txn:
             labels[subset] = [
                 ''.join(c for c in txn.get(b'label-%09d' % i).decode().lower()
                         if c.isalnum()) for i in range(1, 5)
             ]
-        env.close()
     counts = {}
     for word in sum(labels.values(), []):
         for c in word:
@@ -473,16 +468,12 @@ def test_test_on_mmocr_ocrdataset(synthetic_textzoom, tmp_path):
     data = tmp_path / 'ocr'
     os.makedirs(data / 'imgs')
     data_list = []
-    env = lmdb.open(
-        osp.join(synthetic_textzoom, 'test', 'easy'),
-        readonly=True,
-        lock=False)
-    with env.begin() as txn:
+    with ref.open_copy(osp.join(synthetic_textzoom, 'test',
+                                'easy')) as env, env.begin() as txn:
         for i, text in enumerate(texts, start=1):
             name = f'imgs/word_{i}.png'
             (data / name).write_bytes(txn.get(b'image_hr-%09d' % i))
             data_list.append(dict(img_path=name, instances=[dict(text=text)]))
-    env.close()
     (data / 'textrecog_test.json').write_text(
         json.dumps(
             dict(

@@ -12,12 +12,11 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.optim import build_optim_wrapper
 from mmocr.registry import MODELS
 
 from stisr_mmocr.converters import convert_tpgsr
 from tests.test_models.test_c3stisr_release import (Float64Normalize,
-                                                    make_batch,
+                                                    make_batch, model_step,
                                                     randomize_norms,
                                                     rel_diff)
 from tests.test_models.tpgsr_reference import (build_tsrn_tl,
@@ -125,14 +124,7 @@ def test_training_step_matches_tpgsr(num_stages):
         getattr(model.generator.tps, name).copy_(getattr(net.tps, name))
     lr, hr, _, samples = make_batch(4, torch.float64)
 
-    optim_wrapper = build_optim_wrapper(
-        model, copy.deepcopy(Config.fromfile(str(CONFIG)).optim_wrapper))
-    model.train()
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    losses = model.loss(lr, samples)
-    loss, _ = model.parse_losses(losses)
-    optim_wrapper.backward(loss)
-    optim_wrapper.step()
+    losses, before = model_step(model, CONFIG, lr, samples)
 
     net.train()
     for s in students:
