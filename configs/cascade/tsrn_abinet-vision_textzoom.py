@@ -1,5 +1,5 @@
 # TSRN in front of MMOCR's ABINet-vision on the TextZoom test subsets.
-# Pass the TSRN weights: --cfg-options model.sr_checkpoint=PATH.
+# Pass the TSRN weights: --cfg-options model.generator_checkpoint=PATH.
 _base_ = ['_base_abinet-vision.py', '_base_textzoom.py']
 
-model = dict(sr='{{fileDirname}}/../tsrn/_base_tsrn.py', sr_checkpoint=None)
+model = dict(generator='{{fileDirname}}/../tsrn/_base_tsrn.py', generator_checkpoint=None)

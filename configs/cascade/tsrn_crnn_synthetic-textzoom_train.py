@@ -9,11 +9,11 @@ _base_ = [
 
 model = dict(
     type='SRRecognizerCascade',
-    sr='{{fileDirname}}/../tsrn/_base_tsrn.py',
+    generator='{{fileDirname}}/../tsrn/_base_tsrn.py',
     recognizer='{{fileDirname}}/../judges/crnn_textzoom.py',
     recognizer_checkpoint='work_dirs/crnn_synthetic-textzoom_train/'
     'iter_1200.pth',
-    freeze_sr=False,
+    freeze_generator=False,
     freeze_recognizer=True,
     recog_loss_weight=0.01,
     pixel_loss=dict(type='TextImageLoss', mse_weight=1., gradient_weight=1e-4))

@@ -48,7 +48,7 @@ class TextSRInferencer(BaseInferencer):
         model (str | dict): Config file (or config dict) of an SR model or
             of an :class:`SRRecognizerCascade`.
         weights (str, optional): Checkpoint of the whole model. None keeps
-            the weights the config loads (e.g. ``sr_checkpoint``) or has.
+            the weights the config loads (e.g. ``generator_checkpoint``) or has.
         device (str, optional): Device; None picks one.
         lr_hw (tuple[int, int], optional): (H, W) of the LR input. Defaults
             to the ``lr_hw`` of the ``ResizeLRHR`` in the config's test

@@ -33,7 +33,7 @@ def small_cascade_config(out_dir: str) -> str:
     base = osp.join(ROOT, 'configs', 'cascade', 'tsrn_crnn_ocrdataset.py')
     with open(path, 'w') as f:
         f.write(f"_base_ = ['{base}']\n"
-                "model = dict(sr=dict(_delete_=True, type='TSRN', "
+                "model = dict(generator=dict(_delete_=True, type='TSRN', "
                 'num_blocks=1, hidden_channels=16), '
                 'recognizer_checkpoint=None)\n')
     return path

@@ -136,7 +136,7 @@ def test_reader_spec_from_mmocr_pipelines():
 
 def test_reader_follows_the_recognizer_config():
     # crnn_textzoom.py: reader = bicubic 100x32 gray; its preprocessor / 255
-    model = build(sr=dict(type='Bicubic'))
+    model = build(generator=dict(type='Bicubic'))
     assert (model.reader.hw, model.reader.gray,
             model.reader.interpolation) == ((32, 100), True, 'bicubic')
     sr = torch.rand(2, 4, 32, 128)
@@ -148,7 +148,7 @@ def test_reader_follows_the_recognizer_config():
     assert torch.allclose(x[:, 0], gray, atol=1e-5)
     # an MMOCR-style rescale to height 32 + pad to width 160 (as NRTR)
     model = build(
-        sr=dict(type='Bicubic'),
+        generator=dict(type='Bicubic'),
         reader=dict(
             height=32,
             min_width=32,
@@ -166,7 +166,7 @@ def test_reader_follows_the_recognizer_config():
 
 
 def test_predict_reads_exactly_pred_img_like_the_judge():
-    model = build(sr=SMALL_TSRN)
+    model = build(generator=SMALL_TSRN)
     model.eval()
     lr, samples = batch()
     with torch.no_grad():
@@ -174,7 +174,7 @@ def test_predict_reads_exactly_pred_img_like_the_judge():
     assert out[0].pred_img.shape == (4, 32, 128)
     # pred_img is the SR output clamped to [0, 1], nothing else
     with torch.no_grad():
-        sr = model.sr(lr, mode='tensor')
+        sr = model.generator(lr, mode='tensor')
     assert sr.min() < 0 or sr.max() > 1  # so the clamp is seen to work
     assert torch.equal(torch.stack([s.pred_img for s in out]), sr.clamp(0, 1))
     assert isinstance(out[0].pred_text.item, str)
@@ -195,18 +195,18 @@ def test_predict_reads_exactly_pred_img_like_the_judge():
 
 def test_frozen_recognizer_trains_the_sr_model():
     model = build(
-        sr=SMALL_TSRN,
+        generator=SMALL_TSRN,
         pixel_loss=dict(
             type='TextImageLoss', mse_weight=1., gradient_weight=0.))
     model.train()
-    assert model.sr.training and not model.recognizer.training
+    assert model.generator.training and not model.recognizer.training
     assert not any(p.requires_grad for p in model.recognizer.parameters())
     buffers = {k: v.clone() for k, v in model.recognizer.state_dict().items()}
     lr, samples = batch()
     losses = model(lr, samples, mode='loss')
     assert set(losses) == {'loss_ctc', 'loss_pixel'}
     sum(losses.values()).backward()
-    assert all(p.grad is not None for p in model.sr.parameters()
+    assert all(p.grad is not None for p in model.generator.parameters()
                if p.requires_grad)
     assert all(p.grad is None for p in model.recognizer.parameters())
     # BN statistics of the frozen recognizer are untouched
@@ -218,14 +218,14 @@ def test_frozen_recognizer_trains_the_sr_model():
 
 
 def test_frozen_attention_recognizer_loss_is_deterministic():
-    model = build(sr=SMALL_TSRN, recognizer=TINY_SATRN)
+    model = build(generator=SMALL_TSRN, recognizer=TINY_SATRN)
     model.train()
     lr, samples = batch()
     first = model.loss(lr, samples)['loss_ce']
     second = model.loss(lr, samples)['loss_ce']
     assert torch.isfinite(first).all() and torch.equal(first, second)
     first.mean().backward()
-    assert model.sr.generator.block1[0].weight.grad.abs().sum() > 0
+    assert model.generator.generator.block1[0].weight.grad.abs().sum() > 0
     # back in eval mode the decoder decodes (no targets needed)
     model.eval()
     with torch.no_grad():
@@ -233,13 +233,14 @@ def test_frozen_attention_recognizer_loss_is_deterministic():
 
 
 def test_parts_load_from_a_cascade_checkpoint(tmp_path):
-    trained = build(sr=SMALL_TSRN)
+    trained = build(generator=SMALL_TSRN)
     torch.save(dict(state_dict=trained.state_dict()), tmp_path / 'c.pth')
-    torch.save(dict(state_dict=trained.sr.state_dict()), tmp_path / 'sr.pth')
+    torch.save(dict(state_dict=trained.generator.state_dict()),
+               tmp_path / 'sr.pth')
     for sr_ckpt in ('c.pth', 'sr.pth'):
         model = build(
-            sr=SMALL_TSRN,
-            sr_checkpoint=str(tmp_path / sr_ckpt),
+            generator=SMALL_TSRN,
+            generator_checkpoint=str(tmp_path / sr_ckpt),
             recognizer_checkpoint=str(tmp_path / 'c.pth'))
         assert model.recognizer.init_cfg == dict(
             type='StrictPretrained',
@@ -255,15 +256,16 @@ def test_parts_load_from_a_cascade_checkpoint(tmp_path):
         model.train()
         assert not model.recognizer.training
         assert not any(p.requires_grad for p in model.recognizer.parameters())
-        assert all(p.requires_grad for p in model.sr.parameters())
+        assert all(p.requires_grad for p in model.generator.parameters())
     # what StrictRunner does before testing (no init_weights)
-    model = build(sr=SMALL_TSRN, sr_checkpoint=str(tmp_path / 'sr.pth'),
+    model = build(generator=SMALL_TSRN,
+                  generator_checkpoint=str(tmp_path / 'sr.pth'),
                   recognizer_checkpoint=str(tmp_path / 'c.pth'))
     load_pretrained(model)
     for k, v in trained.state_dict().items():
         assert torch.equal(model.state_dict()[k], v), k
-    wrong = build(sr=dict(type='TSRN', num_blocks=2),
-                  sr_checkpoint=str(tmp_path / 'sr.pth'))
+    wrong = build(generator=dict(type='TSRN', num_blocks=2),
+                  generator_checkpoint=str(tmp_path / 'sr.pth'))
     with pytest.raises(RuntimeError,
                        match='sr.pth do not match TSRN:\n  missing keys'):
         wrong.init_weights()
@@ -277,15 +279,17 @@ def test_parts_load_from_a_cascade_checkpoint(tmp_path):
 
 
 def test_freezing_options():
-    model = build(sr=SMALL_TSRN, freeze_sr=True, freeze_recognizer=False)
+    model = build(generator=SMALL_TSRN,
+                  freeze_generator=True,
+                  freeze_recognizer=False)
     model.train()
-    assert not model.sr.training and model.recognizer.training
+    assert not model.generator.training and model.recognizer.training
     lr, samples = batch()
     assert not model.super_resolve(lr).requires_grad
     model.loss(lr, samples)['loss_ctc'].backward()
-    assert all(p.grad is None for p in model.sr.parameters())
+    assert all(p.grad is None for p in model.generator.parameters())
     assert all(p.grad is not None for p in model.recognizer.parameters())
-    both = build(sr=SMALL_TSRN, freeze_sr=True)
+    both = build(generator=SMALL_TSRN, freeze_generator=True)
     with pytest.raises(RuntimeError, match='both'):
         both.loss(lr, samples)
     with pytest.raises(ValueError, match='pixel_loss'):
@@ -353,8 +357,8 @@ def test_train_frozen_recognizer_then_test_on_textzoom(synthetic_textzoom,
     train_cfg = write_config(
         tmp_path / 'train.py',
         'configs/cascade/tsrn_crnn_synthetic-textzoom_train.py',
-        f"model = dict(sr={SMALL_TSRN_CFG}, "
-        f"sr_checkpoint='{tmp_path}/sr.pth', "
+        f"model = dict(generator={SMALL_TSRN_CFG}, "
+        f"generator_checkpoint='{tmp_path}/sr.pth', "
         f"recognizer_checkpoint='{tmp_path}/crnn.pth')\n"
         'train_cfg = dict(max_iters=3, val_interval=100)\n'
         'default_hooks = dict(checkpoint=dict(interval=3))\n')
@@ -368,14 +372,16 @@ def test_train_frozen_recognizer_then_test_on_textzoom(synthetic_textzoom,
         assert torch.equal(trained[f'recognizer.{k}'], v), k
     changed = [
         k for k, v in sr.state_dict().items()
-        if v.is_floating_point() and not torch.equal(trained[f'sr.{k}'], v)
+        if v.is_floating_point()
+        and not torch.equal(trained[f'generator.{k}'], v)
     ]
     assert 'generator.block1.0.weight' in changed and len(changed) > 10
 
     # the shipped TextZoom test config, on the trained cascade
     test_cfg = write_config(
         tmp_path / 'test.py', 'configs/cascade/tsrn_crnn_textzoom.py',
-        f"model = dict(sr={SMALL_TSRN_CFG}, recognizer_checkpoint=None)\n")
+        f"model = dict(generator={SMALL_TSRN_CFG}, "
+        "recognizer_checkpoint=None)\n")
     work = str(tmp_path / 'test')
     run([
         'tools/test.py', test_cfg,
@@ -443,7 +449,7 @@ def test_test_loads_recognizer_checkpoint_of_the_config(
     torch.save(dict(state_dict=recognizer.state_dict()), tmp_path / 'crnn.pth')
     cfg = write_config(
         tmp_path / 'test.py', 'configs/cascade/tsrn_crnn_textzoom.py',
-        f"model = dict(sr={SMALL_TSRN_CFG}, "
+        f"model = dict(generator={SMALL_TSRN_CFG}, "
         f"recognizer_checkpoint='{tmp_path}/crnn.pth')\n")
     work = str(tmp_path / 'test')
     run(['tools/test.py', cfg, '--work-dir', work, '--cfg-options'] +
@@ -482,7 +488,7 @@ def test_test_on_mmocr_ocrdataset(synthetic_textzoom, tmp_path):
                 data_list=data_list)))
     cfg = write_config(
         tmp_path / 'ocr.py', 'configs/cascade/tsrn_crnn_ocrdataset.py',
-        f"model = dict(sr={SMALL_TSRN_CFG}, "
+        f"model = dict(generator={SMALL_TSRN_CFG}, "
         f"recognizer_checkpoint='{tmp_path}/crnn.pth')\n"
         "test_dataloader = dict(num_workers=0, persistent_workers=False, "
         "dataset=dict(datasets=[dict(type='OCRDataset', "
@@ -503,3 +509,12 @@ def test_test_on_mmocr_ocrdataset(synthetic_textzoom, tmp_path):
         'tiny/recog/char_recall': 0.3846,
         'tiny/recog/char_precision': 0.8333,
     }
+
+
+def test_old_names_of_the_sr_model_are_refused():
+    """The SR model is ``generator`` in every model, as in the others."""
+    with pytest.raises(TypeError, match='`sr` is now `generator`'):
+        build(sr=SMALL_TSRN)
+    with pytest.raises(TypeError, match='`sr_checkpoint` is now '
+                       '`generator_checkpoint`'):
+        build(generator=SMALL_TSRN, sr_checkpoint='sr.pth')

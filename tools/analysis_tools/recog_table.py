@@ -147,8 +147,8 @@ def main(argv: Optional[Sequence[str]] = None) -> str:
                 type='SRRecognizerCascade',
                 recognizer=rec[1],
                 recognizer_checkpoint=rec[2] if len(rec) > 2 else None,
-                sr=sr,
-                sr_checkpoint=sr_ckpt)
+                generator=sr,
+                generator_checkpoint=sr_ckpt)
             acc = word_accuracy(cfg, batches, metainfo, size, args.subsets,
                                 name == 'HR')
             rows.append(dict(recognizer=rec[0], input=name, acc=acc))

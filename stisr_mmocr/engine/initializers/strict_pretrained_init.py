@@ -7,7 +7,12 @@ from mmengine.registry import WEIGHT_INITIALIZERS
 
 from ..file_checks import PRETRAINED_TYPES, check_file
 from ..safe_checkpoint import checkpoint_state_dict, read_checkpoint
-from ..strict_load import load_state_dict_strictly
+from ..strict_load import load_state_dict_strictly, state_dict_mismatches
+
+
+def _mismatch_count(module: nn.Module, state: dict) -> int:
+    """How many keys of ``state`` do not fit ``module`` (any kind)."""
+    return sum(map(len, state_dict_mismatches(module, state).values()))
 
 
 # Registered in mmengine's root registry, so that ``init_weights`` finds it
@@ -33,9 +38,11 @@ class StrictPretrainedInit:
             the prefix removed (e.g. ``'generator.'`` to take the network
             out of a checkpoint of the whole model). Defaults to None.
         optional_prefix (bool): Take the whole checkpoint when no key starts
-            with ``prefix`` (e.g. a recognizer's own checkpoint, where a
-            checkpoint of a whole cascade gives its ``recognizer.`` keys);
-            else that is an error. Defaults to False.
+            with ``prefix``, or when it fits the module at least as well as
+            its keys under ``prefix`` do (a part's own checkpoint, where a
+            checkpoint of a whole cascade gives its ``recognizer.`` or
+            ``generator.`` keys, and an SR model's own keys start with
+            ``generator.``); else that is an error. Defaults to False.
         map_location (str): As for :func:`torch.load`. Defaults to 'cpu'.
     """
 
@@ -71,6 +78,11 @@ class StrictPretrainedInit:
                 k[len(self.prefix):]: v
                 for k, v in state.items() if k.startswith(self.prefix)
             }
+            if under and self.optional_prefix and _mismatch_count(
+                    module, state) <= _mismatch_count(module, under):
+                # the module's own checkpoint whose keys happen to start
+                # with the prefix (an SR model's ``generator.`` keys)
+                under = {}
             if under:
                 state = under
                 source = f'{self.checkpoint} (keys under {self.prefix!r})'

@@ -33,20 +33,21 @@ class SRRecognizerCascade(BaseTextSR):
         recognizer (str | dict): MMOCR recognizer: a config file (its
             ``model``; ``mmocr::textrecog/...`` for MMOCR's own configs) or a
             model dict.
-        sr (str | dict, optional): SR model (a :class:`BaseTextSR`): config
-            file or model dict. None: the recognizer reads the LR input (no
-            SR front end).
+        generator (str | dict, optional): The SR model (a
+            :class:`BaseTextSR`): config file or model dict. None: the
+            recognizer reads the LR input (no SR front end).
         recognizer_checkpoint (str, optional): Recognizer weights (path or
             URL): the recognizer's ``init_cfg`` becomes a
             ``StrictPretrained`` of it, loaded by ``init_weights`` (training)
             or by the runner before testing; a checkpoint of a cascade gives
             its ``recognizer.`` weights.
-        sr_checkpoint (str, optional): SR weights, likewise (``sr.``).
+        generator_checkpoint (str, optional): SR weights, likewise
+            (``generator.``).
         reader (dict, optional): Overrides of the recognizer's reader
             (:meth:`RecognizerReader.from_config`): by default the
             ``reader`` of its config file, else its ``test_pipeline``, else
             the SR image as is, in colour.
-        freeze_sr (bool): Defaults to False.
+        freeze_generator (bool): Defaults to False.
         freeze_recognizer (bool): Defaults to True.
         recog_loss_weight (float): Weight of the recognizer's losses.
             Defaults to 1.
@@ -59,28 +60,29 @@ class SRRecognizerCascade(BaseTextSR):
 
     def __init__(self,
                  recognizer: Union[str, dict],
-                 sr: Union[str, dict, None] = None,
+                 generator: Union[str, dict, None] = None,
                  recognizer_checkpoint: Optional[str] = None,
-                 sr_checkpoint: Optional[str] = None,
+                 generator_checkpoint: Optional[str] = None,
                  reader: Optional[dict] = None,
-                 freeze_sr: bool = False,
+                 freeze_generator: bool = False,
                  freeze_recognizer: bool = True,
                  recog_loss_weight: float = 1.,
                  pixel_loss: Optional[dict] = None,
                  sr_output_key: str = 'sr',
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        if sr is None and pixel_loss is not None:
-            raise ValueError('pixel_loss needs an SR model (`sr` is None)')
-        self.sr = None
-        if sr is not None:
-            sr_cfg, _ = load_model_config(sr, 'sr')
-            self.sr = self._pretrained(
-                MODELS.build(sr_cfg), sr_checkpoint, 'sr')
+        if generator is None and pixel_loss is not None:
+            raise ValueError(
+                'pixel_loss needs an SR model (`generator` is None)')
+        self.generator = None
+        if generator is not None:
+            sr_cfg, _ = load_model_config(generator, 'generator')
+            self.generator = self._pretrained(
+                MODELS.build(sr_cfg), generator_checkpoint, 'generator')
         recognizer, self.reader = build_recognizer(recognizer, reader=reader)
         self.recognizer = self._pretrained(recognizer, recognizer_checkpoint,
                                            'recognizer')
-        self.freeze_sr = freeze_sr and self.sr is not None
+        self.freeze_generator = freeze_generator and self.generator is not None
         self.freeze_recognizer = freeze_recognizer
         for part, frozen in self._parts():
             if frozen:
@@ -117,8 +119,8 @@ class SRRecognizerCascade(BaseTextSR):
     def _parts(self) -> List[Tuple[torch.nn.Module, bool]]:
         """(module, frozen) of the SR model (when present) and recognizer."""
         parts = [(self.recognizer, self.freeze_recognizer)]
-        if self.sr is not None:
-            parts.insert(0, (self.sr, self.freeze_sr))
+        if self.generator is not None:
+            parts.insert(0, (self.generator, self.freeze_generator))
         return parts
 
     def train(self, mode: bool = True) -> 'SRRecognizerCascade':
@@ -157,11 +159,11 @@ class SRRecognizerCascade(BaseTextSR):
                       data_samples: OptSampleList = None) -> torch.Tensor:
         """(N, C, h, w) LR -> (N, C, H, W) SR, unclamped; the LR itself
         without an SR model."""
-        if self.sr is None:
+        if self.generator is None:
             return inputs
         with torch.set_grad_enabled(torch.is_grad_enabled()
-                                    and not self.freeze_sr):
-            out = self.sr(inputs, data_samples, mode='tensor')
+                                    and not self.freeze_generator):
+            out = self.generator(inputs, data_samples, mode='tensor')
         if isinstance(out, dict):
             if self.sr_output_key not in out:
                 raise KeyError(f'SR output has no {self.sr_output_key!r} '
@@ -186,8 +188,9 @@ class SRRecognizerCascade(BaseTextSR):
         configured and present."""
         if all(frozen for _, frozen in self._parts()):
             raise RuntimeError('both the SR model and the recognizer are '
-                               'frozen: set freeze_sr or freeze_recognizer '
-                               'to False to train the cascade')
+                               'frozen: set freeze_generator or '
+                               'freeze_recognizer to False to train the '
+                               'cascade')
         sr = self.super_resolve(inputs, data_samples)
         texts = self.gt_texts(data_samples)
         if texts is None:
@@ -219,7 +222,7 @@ class SRRecognizerCascade(BaseTextSR):
         if data_samples is None:
             data_samples = [TextSRDataSample() for _ in range(len(inputs))]
         sr = self.super_resolve(inputs, data_samples)
-        if self.sr is not None:
+        if self.generator is not None:
             sr = sr.clamp(0, 1)
             self.add_pred_img(sr, data_samples)
         reads = self.reader.predict(self.recognizer, sr)
