@@ -466,7 +466,15 @@ def official_setup(seed: int = 0, srb_nums: int = 5, tps_dtype=torch.float32):
     gen = torch.Generator().manual_seed(seed)
     net = TSRN_TL(LM_DIMS, srb_nums, tps_dtype)
     student, teacher = OfficialCRNN(), OfficialCRNN()
-    for m in (net, student, teacher):
+    perturb(net, (student, teacher), gen)
+    return net, student, teacher
+
+
+def perturb(net: nn.Module, crnns, gen: torch.Generator) -> None:
+    """Random norms in ``net`` and ``crnns`` (in this order), a small random
+    STN, InfoGen weights of unit scale and peaked CRNN classifiers (see
+    :func:`official_setup`)."""
+    for m in (net, *crnns):
         randomize_norms(m, gen)
     with torch.no_grad():
         net.stn_head.stn_fc2.weight.normal_(0, 1e-2, generator=gen)
@@ -475,9 +483,8 @@ def official_setup(seed: int = 0, srb_nums: int = 5, tps_dtype=torch.float32):
                                                              0.5,
                                                              generator=gen)
             getattr(net.infoGen, f'bn{i}').running_mean.zero_()
-        for crnn in (student, teacher):
+        for crnn in crnns:
             crnn.rnn[1].embedding.weight.mul_(20)
-    return net, student, teacher
 
 
 def converter():

@@ -17,8 +17,7 @@ from mmocr.registry import MODELS
 from stisr_mmocr.converters import convert_tpgsr
 from tests.test_models.test_c3stisr_release import (Float64Normalize,
                                                     make_batch, model_step,
-                                                    randomize_norms,
-                                                    rel_diff)
+                                                    perturb, rel_diff)
 from tests.test_models.tpgsr_reference import (build_tsrn_tl,
                                                tpgsr_eval_cascade,
                                                tpgsr_optimizer,
@@ -45,17 +44,7 @@ def official_setup(num_stages: int, seed: int = 0, **net_args):
     net = build_tsrn_tl(**net_args)
     students = [OfficialCRNN() for _ in range(num_stages)]
     teacher = OfficialCRNN()
-    for m in (net, teacher, *students):
-        randomize_norms(m, gen)
-    with torch.no_grad():
-        net.stn_head.stn_fc2.weight.normal_(0, 1e-2, generator=gen)
-        for i in range(1, 5):
-            getattr(net.infoGen, f'tconv{i}').weight.normal_(0,
-                                                             0.5,
-                                                             generator=gen)
-            getattr(net.infoGen, f'bn{i}').running_mean.zero_()
-        for crnn in (teacher, *students):
-            crnn.rnn[1].embedding.weight.mul_(20)
+    perturb(net, (teacher, *students), gen)
     return net, students, teacher
 
 
