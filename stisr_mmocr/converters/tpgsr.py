@@ -18,7 +18,7 @@ stage's student). Key map:
   them).
 """
 from collections import OrderedDict
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from mmocr.models.common.dictionary import Dictionary
@@ -60,17 +60,24 @@ def convert_tpgsr_generator(state: dict, order: Sequence[int],
     return converted
 
 
-def convert_tpgsr(sr_checkpoints: Sequence[dict],
-                  recognizer_checkpoints: Sequence[dict],
-                  dictionary: Dictionary) -> 'OrderedDict[str, torch.Tensor]':
-    """Convert TPGSR's SR and student checkpoints.
+def convert_guided(sr_checkpoints: Sequence[dict],
+                   recognizer_checkpoints: Sequence[dict],
+                   dictionary: Dictionary,
+                   convert_generator: Callable[[dict, Sequence[int], str],
+                                               dict]
+                   ) -> 'OrderedDict[str, torch.Tensor]':
+    """Convert the SR and student checkpoints of a TPGSR-code-base run
+    (TPGSR, TATT) to ``RecognizerGuidedSR``.
 
     Args:
-        sr_checkpoints (Sequence[dict]): The loaded ``model_best_{i}.pth``
-            (or bare state dicts), one per SR network, in order.
-        recognizer_checkpoints (Sequence[dict]): The loaded
-            ``recognizer_best_{i}.pth``, one per stage, in order.
+        sr_checkpoints (Sequence[dict]): The loaded SR checkpoints
+            (``{'state_dict_G': ...}`` or bare state dicts), one per SR
+            network, in order.
+        recognizer_checkpoints (Sequence[dict]): The loaded student
+            checkpoints (bare CRNN state dicts), one per stage, in order.
         dictionary (Dictionary): The students' dictionary (class order).
+        convert_generator (Callable): ``(state, order, prefix)`` -> the
+            converted SR network (e.g. :func:`convert_tpgsr_generator`).
 
     Returns:
         OrderedDict: The state dict of the model (no teacher).
@@ -82,11 +89,11 @@ def convert_tpgsr(sr_checkpoints: Sequence[dict],
             f'generator.{i}.'
         try:
             converted.update(
-                convert_tpgsr_generator(
+                convert_generator(
                     official_state_dict(checkpoint, f'SR checkpoint {i}'),
                     order, prefix))
-        except KeyError as err:
-            raise KeyError(f'SR checkpoint {i}: {err}') from err
+        except (KeyError, ValueError) as err:
+            raise type(err)(f'SR checkpoint {i}: {err}') from err
     for i, checkpoint in enumerate(recognizer_checkpoints):
         prefix = 'student.' if len(recognizer_checkpoints) == 1 else \
             f'student.{i}.'
@@ -98,3 +105,12 @@ def convert_tpgsr(sr_checkpoints: Sequence[dict],
             raise KeyError(f'recognizer checkpoint {i}: {err}') from err
         converted.update((prefix + k, v) for k, v in student.items())
     return converted
+
+
+def convert_tpgsr(sr_checkpoints: Sequence[dict],
+                  recognizer_checkpoints: Sequence[dict],
+                  dictionary: Dictionary) -> 'OrderedDict[str, torch.Tensor]':
+    """Convert TPGSR's ``model_best_{i}.pth`` and ``recognizer_best_{i}.pth``
+    (see :func:`convert_guided`)."""
+    return convert_guided(sr_checkpoints, recognizer_checkpoints, dictionary,
+                          convert_tpgsr_generator)

@@ -1,4 +1,4 @@
-"""The synthetic study: Bicubic, TSRN, C3-STISR and STIRER trained briefly on
+"""The synthetic study: Bicubic, TSRN, TPGSR, TATT, C3-STISR and STIRER trained briefly on
 the same generated TextZoom data and read by one CRNN judge trained on its
 HR images.
 
@@ -34,7 +34,7 @@ stops the study with an error naming it: nothing is skipped silently.
 
 Usage:
     python tools/analysis_tools/synthetic_study.py [--size {tiny,cpu,full}]
-        [--models bicubic,tsrn,c3stisr,tpgsr,stirer] [--work-dir DIR]
+        [--models bicubic,tsrn,c3stisr,tpgsr,tatt,stirer] [--work-dir DIR]
         [--seed 0]
         [--sr-iters N] [--judge-checkpoint CKPT]
 """
@@ -119,7 +119,7 @@ class Method(NamedTuple):
 # STIRER: the release architecture with the stage-1 objective and optimizer
 # (pixel loss without the text focus loss, whose recognizer weights are not
 # part of the study), trained from scratch on the study's pairs.
-# C3-STISR and TPGSR: the authors' networks and recipes; their student
+# C3-STISR, TPGSR and TATT: the authors' networks and recipes; their student
 # and teacher CRNN start as the judge, its language model from random weights
 # (ABINet's checkpoint is a download the study does not make).
 METHODS = {
@@ -138,6 +138,10 @@ METHODS = {
     Method('TPGSR',
            'configs/tpgsr/tpgsr_textzoom.py',
            judge_weights=('student_checkpoint', 'teacher_checkpoint')),
+    'tatt':
+    Method('TATT',
+           'configs/tatt/tatt_textzoom.py',
+           judge_weights=('student_checkpoint', 'teacher_checkpoint')),
     'stirer':
     Method(
         'STIRER',
@@ -147,8 +151,8 @@ METHODS = {
 }
 # Expected judge-accuracy ordering: every method of a group above every
 # method of the next one.
-EXPECTED_ORDER = (('HR', ), ('STIRER', 'C3-STISR'), ('TPGSR', ), ('TSRN', ),
-                  ('Bicubic', ))
+EXPECTED_ORDER = (('HR', ), ('STIRER', 'C3-STISR'), ('TATT', 'TPGSR'),
+                  ('TSRN', ), ('Bicubic', ))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -1,4 +1,4 @@
-from typing import List
+from typing import Dict, List, Optional
 
 import torch
 from mmengine.optim import OptimWrapper
@@ -23,19 +23,33 @@ class GroupClipOptimWrapper(OptimWrapper):
                 custom_keys={'recognizer.': dict(clip_grad=False)}))
 
     The norm is computed over the clipped groups together, as
-    ``clip_grad_norm_`` over the SR network's parameters does.
+    ``clip_grad_norm_`` over the SR network's parameters does. Groups given
+    a ``clip_group`` key are clipped per key instead, as the official loops
+    clip each SR network of a ``--sr_share``-less run on its own::
+
+        custom_keys={'student': dict(clip_grad=False),
+                     'generator.0.': dict(clip_group='g0'),
+                     'generator.1.': dict(clip_group='g1')}
+
+    The norms are logged as ``grad_norm`` (groups without ``clip_group``)
+    and ``grad_norm_<clip_group>``.
     """
 
     def _clip_grad(self) -> None:
-        """Clip the gradients of the groups not marked
-        ``clip_grad=False``."""
-        params: List[torch.Tensor] = [
-            p for group in self.optimizer.param_groups
-            if group.get('clip_grad', True) for p in group['params']
-            if p.requires_grad and p.grad is not None
-        ]
-        if params:
+        """Clip the gradients of the groups not marked ``clip_grad=False``,
+        per ``clip_group``."""
+        buckets: Dict[Optional[str], List[torch.Tensor]] = {}
+        for group in self.optimizer.param_groups:
+            if not group.get('clip_grad', True):
+                continue
+            buckets.setdefault(group.get('clip_group'), []).extend(
+                p for p in group['params']
+                if p.requires_grad and p.grad is not None)
+        for key, params in buckets.items():
+            if not params:
+                continue
             grad = self.clip_func(params, **self.clip_grad_kwargs)
             if grad is not None:
-                self.message_hub.update_scalar(f'train/{self.grad_name}',
-                                               float(grad))
+                name = self.grad_name if key is None else \
+                    f'{self.grad_name}_{key}'
+                self.message_hub.update_scalar(f'train/{name}', float(grad))

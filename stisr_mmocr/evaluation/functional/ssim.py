@@ -7,11 +7,16 @@ from .psnr import _check_pair
 def gaussian_window(size: int = 11,
                     sigma: float = 1.5,
                     device=None) -> torch.Tensor:
-    """Normalised 2-D Gaussian window, (size, size)."""
-    x = torch.arange(size, dtype=torch.float32, device=device) - size // 2
-    g = torch.exp(-x.pow(2) / (2 * sigma**2))
+    """Normalised 2-D Gaussian window, (size, size), float32.
+
+    As the official ``create_window`` (TextZoom's ``utils/ssim_psnr.py``,
+    shared by TPGSR, TATT and C3-STISR): the Gaussian is evaluated in double
+    precision, stored as float32 and normalised in float32.
+    """
+    x = torch.arange(size, dtype=torch.float64) - size // 2
+    g = torch.exp(-x.pow(2) / (2 * sigma**2)).float()
     g = g / g.sum()
-    return g[:, None] * g[None, :]
+    return (g[:, None] * g[None, :]).to(device)
 
 
 def ssim(pred: torch.Tensor,

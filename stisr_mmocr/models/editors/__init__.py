@@ -6,9 +6,10 @@ from .c3stisr_release import C3STISRRelease
 from .recognizer_guided_sr import RecognizerGuidedSR
 from .sr_recognizer_cascade import SRRecognizerCascade
 from .stirer import STIRER
+from .tatt import TATT
 from .tsrn import TSRN
 
 __all__ = [
     'BaseTextSR', 'Bicubic', 'C3LMPretrainer', 'C3STISR', 'C3STISRRelease',
-    'RecognizerGuidedSR', 'SRRecognizerCascade', 'STIRER', 'TSRN'
+    'RecognizerGuidedSR', 'SRRecognizerCascade', 'STIRER', 'TATT', 'TSRN'
 ]

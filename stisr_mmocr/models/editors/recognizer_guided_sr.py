@@ -1,7 +1,7 @@
 import copy
 import logging
 import re
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -73,6 +73,14 @@ class RecognizerGuidedSR(BaseTextSR):
             x100); None drops it and the teacher.
         clue_drop_ratio (float): Fraction of the batch, from its start,
             whose prior is zeroed while training. Defaults to 0.25.
+        prior_grad (bool): Whether the SR losses reach the students through
+            the prior (TPGSR); False detaches it, so the students learn from
+            the distillation only (TATT). Defaults to True.
+        stage_input_grad (bool): Whether stage i's student reads stage
+            i - 1's SR output with its graph (TPGSR); False detaches it
+            (TATT). Defaults to True.
+        stage_weight_step (float): Stage i's pixel loss is weighted
+            ``1 + stage_weight_step * i`` (TATT: 0.5). Defaults to 0.
         data_preprocessor (dict, optional): Defaults to
             ``TextSRDataPreprocessor``.
         init_cfg (dict, optional): Initialisation config.
@@ -94,6 +102,9 @@ class RecognizerGuidedSR(BaseTextSR):
                  distill_loss: Optional[dict] = dict(type='DistillationLoss',
                                                      loss_weight=100.),
                  clue_drop_ratio: float = 0.25,
+                 prior_grad: bool = True,
+                 stage_input_grad: bool = True,
+                 stage_weight_step: float = 0.,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
@@ -105,6 +116,9 @@ class RecognizerGuidedSR(BaseTextSR):
                 f'clue_drop_ratio must be in [0, 1], got {clue_drop_ratio}')
         self.num_stages = num_stages
         self.clue_drop_ratio = clue_drop_ratio
+        self.prior_grad = prior_grad
+        self.stage_input_grad = stage_input_grad
+        self.stage_weight_step = stage_weight_step
         student, self.reader = build_recognizer(recognizer, reader=reader)
         self.teacher = None
         if distill_loss is not None:
@@ -172,18 +186,24 @@ class RecognizerGuidedSR(BaseTextSR):
         """Run every stage on (N, C, h, w) LR images.
 
         Returns:
-            list[dict]: Per stage, ``logits`` (N, T, K) of its student and
-            ``sr`` (N, C, H, W); priors are dropped while training.
+            list[dict]: Per stage, ``logits`` (N, T, K) of its student,
+            ``probs`` (N, T, K), the prior its SR network read (dropped
+            while training, detached without ``prior_grad``), and ``sr``
+            (N, C, H, W).
         """
         outputs, image = [], inputs
         for stage in range(self.num_stages):
             student, generator = self.stage_modules(stage)
+            if not self.stage_input_grad:
+                image = image.detach()
             logits = self.read(student, image)
             probs = logits.softmax(-1)
-            if self.training:
+            if self.training and self.clue_drop_ratio:
                 probs = self.drop_clues(probs)
+            if not self.prior_grad:
+                probs = probs.detach()
             image = generator(inputs, probs)
-            outputs.append(dict(logits=logits, sr=image))
+            outputs.append(dict(logits=logits, probs=probs, sr=image))
         return outputs
 
     def _forward(self,
@@ -204,16 +224,37 @@ class RecognizerGuidedSR(BaseTextSR):
             dict: ``loss_pixel`` (and ``loss_distill``) for one stage,
             ``loss_pixel_s{i}`` (and ``loss_distill_s{i}``) for several.
         """
-        hr = self.stack_gt_img(data_samples)
+        return self.guided_losses(inputs,
+                                  self.stack_gt_img(data_samples))[0]
+
+    def stage_suffix(self, stage: int) -> str:
+        """Suffix of a stage's loss names: '' with one stage, else
+        ``_s{stage}``."""
+        return f'_s{stage}' if self.num_stages > 1 else ''
+
+    def guided_losses(self, inputs: torch.Tensor,
+                      hr: torch.Tensor) -> Tuple[dict, List[dict]]:
+        """Per-stage pixel and distillation losses of LR / HR pairs.
+
+        Args:
+            inputs (torch.Tensor): (N, C, h, w) LR images.
+            hr (torch.Tensor): (N, C, H, W) HR images.
+
+        Returns:
+            tuple: The losses and the :meth:`cascade` outputs.
+        """
         teacher_logits = None
         if self.teacher is not None:
             with torch.no_grad():
                 teacher_logits = self.read(self.teacher, hr)
         losses = {}
-        for stage, out in enumerate(self.cascade(inputs)):
-            suffix = f'_s{stage}' if self.num_stages > 1 else ''
-            losses[f'loss_pixel{suffix}'] = self.pixel_loss(out['sr'], hr)
+        outputs = self.cascade(inputs)
+        for stage, out in enumerate(outputs):
+            suffix = self.stage_suffix(stage)
+            weight = 1 + self.stage_weight_step * stage
+            losses[f'loss_pixel{suffix}'] = weight * self.pixel_loss(
+                out['sr'], hr)
             if self.distill_loss is not None:
                 losses[f'loss_distill{suffix}'] = self.distill_loss(
                     out['logits'], teacher_logits)
-        return losses
+        return losses, outputs

@@ -2,7 +2,8 @@
 ``generator``), used by the models in ``editors``."""
 from .c3stisr_release_net import C3STISRReleaseNet
 from .stirer_net import STIRERNet
+from .tatt_net import TATTNet
 from .tpgsr_net import TPGSRNet
 from .tsrn_net import TSRNNet
 
-__all__ = ['C3STISRReleaseNet', 'STIRERNet', 'TPGSRNet', 'TSRNNet']
+__all__ = ['C3STISRReleaseNet', 'STIRERNet', 'TATTNet', 'TPGSRNet', 'TSRNNet']

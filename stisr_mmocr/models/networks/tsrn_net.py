@@ -91,7 +91,21 @@ class TSRNNet(nn.Module):
         Returns:
             torch.Tensor: (N, C, H, W) SR images in (-1, 1), raw ``tanh``.
         """
-        head = self.block1(self.rectify(x))
+        return self.reconstruct(self.block1(self.rectify(x)), clue)
+
+    def reconstruct(self,
+                    head: torch.Tensor,
+                    clue: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Residual blocks, tail and up-sampling on ``block1`` features.
+
+        Args:
+            head (torch.Tensor): (N, C_hidden, h, w) output of ``block1``.
+            clue (torch.Tensor, optional): (N, C_clue, h, w) clue of every
+                residual block.
+
+        Returns:
+            torch.Tensor: (N, C, H, W) SR images in (-1, 1), raw ``tanh``.
+        """
         body = head
         for block in self.srb:
             body = block(body, clue)
