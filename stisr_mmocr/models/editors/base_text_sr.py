@@ -1,6 +1,6 @@
 import inspect
 from abc import ABCMeta, abstractmethod
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -32,7 +32,12 @@ class BaseTextSR(BaseModel, metaclass=ABCMeta):
     The SR network is ``generator`` in every model: a subclass given an old
     name of it (``backbone``, ``network``, ``sr``, ...) that its
     ``__init__`` does not take fails with the new name.
+
+    Frozen parts (a subclass's ``frozen_modules``, attribute names such as
+    ``'teacher'``) stay in eval mode whatever :meth:`train` is asked.
     """
+
+    frozen_modules: Tuple[str, ...] = ()
 
     def __new__(cls, *args, **kwargs) -> 'BaseTextSR':
         accepted = inspect.signature(cls.__init__).parameters
@@ -53,6 +58,16 @@ class BaseTextSR(BaseModel, metaclass=ABCMeta):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+
+    def train(self, mode: bool = True) -> 'BaseTextSR':
+        """Set the training mode; the ``frozen_modules`` stay in eval
+        mode."""
+        super().train(mode)
+        for name in self.frozen_modules:
+            module = getattr(self, name, None)
+            if module is not None:
+                module.eval()
+        return self
 
     def forward(self,
                 inputs: torch.Tensor,

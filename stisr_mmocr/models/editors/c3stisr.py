@@ -1,4 +1,3 @@
-import copy
 import logging
 from typing import Dict, Optional, Union
 
@@ -9,6 +8,7 @@ from mmocr.registry import MODELS
 from ..judges import build_recognizer
 from ..losses.text_ctc_loss import TextCTCLoss
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
+from .recognizer_guided_sr import drop_clues, frozen_copy
 
 
 @MODELS.register_module()
@@ -63,6 +63,8 @@ class C3STISR(BaseTextSR):
             ``TextSRDataPreprocessor``.
         init_cfg (dict, optional): Initialisation config.
     """
+
+    frozen_modules = ('teacher', )
 
     def __init__(self,
                  generator: dict,
@@ -128,8 +130,7 @@ class C3STISR(BaseTextSR):
             and not isinstance(self.linguistic_loss, TextCTCLoss))
         self.teacher = None
         if needs_teacher:
-            self.teacher = copy.deepcopy(self.recognizer).requires_grad_(False)
-            self.teacher.eval()
+            self.teacher = frozen_copy(self.recognizer)
         if recognizer_checkpoint:
             self.recognizer.init_cfg = dict(
                 type='StrictPretrained', checkpoint=recognizer_checkpoint)
@@ -146,13 +147,6 @@ class C3STISR(BaseTextSR):
         super().init_weights()
         if self.teacher is not None:
             self.teacher.load_state_dict(self.recognizer.state_dict())
-
-    def train(self, mode: bool = True) -> 'C3STISR':
-        """Set the training mode; the teacher stays in eval mode."""
-        super().train(mode)
-        if self.teacher is not None:
-            self.teacher.eval()
-        return self
 
     def recognize(self, recognizer: torch.nn.Module,
                   images: torch.Tensor) -> torch.Tensor:
@@ -184,9 +178,7 @@ class C3STISR(BaseTextSR):
         out['logits'] = logits
         clue = out['clue']
         if self.training and self.clue_drop_ratio:
-            keep = clue.new_ones(clue.shape[0])
-            keep[:int(clue.shape[0] * self.clue_drop_ratio)] = 0
-            clue = clue * keep.view(-1, 1, 1, 1)
+            clue = drop_clues(clue, self.clue_drop_ratio)
         out['sr'] = self.generator(inputs, clue)
         return out
 

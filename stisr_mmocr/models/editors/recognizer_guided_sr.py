@@ -27,6 +27,27 @@ def _allow_missing_teacher_keys(module: nn.Module, incompatible_keys) -> None:
     missing[:] = [k for k in missing if not _TEACHER_KEY.search(k)]
 
 
+def frozen_copy(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` without gradients, in eval mode (a teacher)."""
+    return copy.deepcopy(module).requires_grad_(False).eval()
+
+
+def drop_clues(clues: torch.Tensor, ratio: float) -> torch.Tensor:
+    """Zero the clues of the first ``int(N * ratio)`` samples of a batch
+    (TPGSR's prior dropout, ``drop_vec[:N // 4] = 0``).
+
+    Args:
+        clues (torch.Tensor): (N, ...) clues or priors.
+        ratio (float): Fraction of the batch, from its start.
+
+    Returns:
+        torch.Tensor: The clues with those samples zeroed.
+    """
+    keep = clues.new_ones(clues.shape[0])
+    keep[:int(clues.shape[0] * ratio)] = 0
+    return clues * keep.view(-1, *([1] * (clues.dim() - 1)))
+
+
 @MODELS.register_module()
 class RecognizerGuidedSR(BaseTextSR):
     """An SR network guided by a text prior, as in the TPGSR code base
@@ -86,6 +107,8 @@ class RecognizerGuidedSR(BaseTextSR):
         init_cfg (dict, optional): Initialisation config.
     """
 
+    frozen_modules = ('teacher', )
+
     def __init__(self,
                  generator: dict,
                  recognizer: Union[str, dict],
@@ -122,8 +145,7 @@ class RecognizerGuidedSR(BaseTextSR):
         student, self.reader = build_recognizer(recognizer, reader=reader)
         self.teacher = None
         if distill_loss is not None:
-            self.teacher = copy.deepcopy(student).requires_grad_(False)
-            self.teacher.eval()
+            self.teacher = frozen_copy(student)
             self._pretrained(self.teacher, teacher_checkpoint, 'teacher')
         self._pretrained(student, student_checkpoint, 'student')
         num_students = 1 if share_student else num_stages
@@ -154,13 +176,6 @@ class RecognizerGuidedSR(BaseTextSR):
                 logger='current',
                 level=logging.WARNING)
 
-    def train(self, mode: bool = True) -> 'RecognizerGuidedSR':
-        """Set the training mode; the teacher stays in eval mode."""
-        super().train(mode)
-        if self.teacher is not None:
-            self.teacher.eval()
-        return self
-
     def stage_modules(self, stage: int) -> tuple:
         """(student, generator) of a stage."""
         student = self.student[stage % len(self.student)] if isinstance(
@@ -178,9 +193,7 @@ class RecognizerGuidedSR(BaseTextSR):
     def drop_clues(self, probs: torch.Tensor) -> torch.Tensor:
         """Zero the (N, T, K) priors of the first ``clue_drop_ratio`` x N
         samples."""
-        keep = probs.new_ones(probs.shape[0])
-        keep[:int(probs.shape[0] * self.clue_drop_ratio)] = 0
-        return probs * keep.view(-1, 1, 1)
+        return drop_clues(probs, self.clue_drop_ratio)
 
     def cascade(self, inputs: torch.Tensor) -> List[Dict[str, torch.Tensor]]:
         """Run every stage on (N, C, h, w) LR images.
