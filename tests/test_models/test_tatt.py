@@ -17,6 +17,9 @@ from mmocr.registry import MODELS
 
 from stisr_mmocr.converters import convert_tatt
 from stisr_mmocr.models.editors.tatt import rotate_images
+from stisr_mmocr.models.layers.tatt import InfoTransformer
+from stisr_mmocr.models.layers.tatt.info_transformer import \
+    repeated_input_gru
 from tests.test_models.tatt_reference import (build_tsrn_tl_trans,
                                               draw_rotation,
                                               tatt_eval_forward,
@@ -203,3 +206,40 @@ def build_model_with(**overrides) -> nn.Module:
     cfg = copy.deepcopy(Config.fromfile(str(CONFIG)).model)
     cfg.update(student_checkpoint=None, teacher_checkpoint=None, **overrides)
     return MODELS.build(cfg)
+
+
+def test_query_gru_without_repeating_its_input():
+    """The interpreter's query GRU reads one input per column repeated over
+    the batch: computed once, it equals nn.GRU on the repeated input."""
+    torch.manual_seed(0)
+    gru = nn.GRU(12, 6, bidirectional=True, batch_first=True).double()
+    x = torch.randn(5, 12, dtype=torch.float64)
+    with torch.no_grad():
+        expected = gru(x[:, None].expand(5, 7, 12))[0]
+        out = repeated_input_gru(gru, x, 7)
+    assert (out - expected).abs().max() <= 1e-12
+    # the sequence runs along the batch: positions differ
+    assert (out[:, 0] - out[:, -1]).abs().max() > 1e-3
+
+
+def test_query_positions_kept_until_the_weights_change():
+    interp = InfoTransformer(d_model=8, nhead=2, dim_feedforward=8,
+                             feat_hw=(2, 4)).eval()
+    embed = torch.randn(8, 8)
+    with torch.no_grad():
+        first = interp.query_positions(embed, 3)
+        assert interp.query_positions(embed, 3) is first
+        other_batch = interp.query_positions(embed, 2)
+        assert other_batch.shape == (8, 2, 8)
+        interp.load_state_dict(
+            {k: v + 0.1 for k, v in interp.state_dict().items()})
+        changed = interp.query_positions(embed, 3)
+        embed.add_(1.)
+        moved = interp.query_positions(embed, 3)
+    assert (changed - first).abs().max() > 1e-4
+    assert (moved - changed).abs().max() > 1e-4
+    with torch.no_grad():
+        fresh = interp._query_positions(embed, 3)
+    assert torch.equal(moved, fresh)
+    # with gradients nothing is kept: the graph reaches the GRU
+    assert interp.query_positions(embed, 3).requires_grad

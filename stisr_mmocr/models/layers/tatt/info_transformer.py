@@ -1,10 +1,49 @@
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .tp_decoder_layer import TPDecoderLayer
 from .tp_encoder_layer import TPEncoderLayer
+
+
+def repeated_input_gru(gru: nn.GRU, x: torch.Tensor,
+                       steps: int) -> torch.Tensor:
+    """A one-layer bidirectional ``batch_first`` GRU on a sequence that
+    repeats one input ``steps`` times, computed without repeating it.
+
+    The same as ``gru(x[:, None].expand(B, steps, I))[0]`` (PyTorch's GRU
+    equations, zero initial states), but the input projection is computed
+    once instead of once per step.
+
+    Args:
+        gru (nn.GRU): One layer, bidirectional, ``batch_first``.
+        x (torch.Tensor): (B, I) input of every step.
+        steps (int): Sequence length.
+
+    Returns:
+        torch.Tensor: (B, steps, 2 x hidden) outputs of both directions.
+    """
+    outputs = []
+    for suffix in ('', '_reverse'):
+        gates_x = F.linear(x, getattr(gru, 'weight_ih_l0' + suffix),
+                           getattr(gru, 'bias_ih_l0' + suffix)).chunk(3, 1)
+        weight_hh = getattr(gru, 'weight_hh_l0' + suffix)
+        bias_hh = getattr(gru, 'bias_hh_l0' + suffix)
+        h = x.new_zeros(x.shape[0], gru.hidden_size)
+        states = []
+        for _ in range(steps):
+            h_r, h_z, h_n = F.linear(h, weight_hh, bias_hh).chunk(3, 1)
+            r = torch.sigmoid(gates_x[0] + h_r)
+            z = torch.sigmoid(gates_x[1] + h_z)
+            n = torch.tanh(gates_x[2] + r * h_n)
+            h = (1 - z) * n + z * h
+            states.append(h)
+        outputs.append(torch.stack(states, 1))
+    # the reverse direction's state after k steps is its output at the
+    # k-th position from the end
+    return torch.cat([outputs[0], outputs[1].flip(1)], -1)
 
 
 class InfoTransformer(nn.Module):
@@ -19,6 +58,10 @@ class InfoTransformer(nn.Module):
     columns as its batch. A sample's queries therefore depend on its index
     in the batch and on the batch size; this is kept for parity (see
     ``docs/notes_tatt.md``).
+
+    The queries' positions depend only on the weights and the batch size:
+    without gradients they are computed once per batch size and kept until
+    a weight changes (:meth:`query_positions`).
 
     Every encoder layer reads its input plus the prior (``output + src``,
     as the official ``TransformerEncoder``); the decoder's per-layer
@@ -66,15 +109,34 @@ class InfoTransformer(nn.Module):
         for p in self.parameters():
             if p.dim() > 1:
                 nn.init.xavier_uniform_(p)
+        self._query_cache: Optional[tuple] = None
 
     def query_positions(self, query_embed: torch.Tensor,
                         batch_size: int) -> torch.Tensor:
-        """(HW, C) learned positions -> (HW, N, C) query positions."""
+        """(HW, C) learned positions -> (HW, N, C) query positions.
+
+        The GRU reads, for each of the W columns, the column's H x C
+        positions once per sample of the batch (its sequence is the batch).
+        Without gradients the result is reused while the batch size, the
+        tensors and their versions (in-place updates) stay the same.
+        """
+        if torch.is_grad_enabled():
+            return self._query_positions(query_embed, batch_size)
+        tensors = (query_embed, *self.query_gru.parameters())
+        key = (batch_size, ) + tuple(
+            (t.data_ptr(), t._version, t.dtype, t.device) for t in tensors)
+        if self._query_cache is None or self._query_cache[0] != key:
+            self._query_cache = (key, self._query_positions(
+                query_embed, batch_size))
+        return self._query_cache[1]
+
+    def _query_positions(self, query_embed: torch.Tensor,
+                         batch_size: int) -> torch.Tensor:
         h, w = self.feat_hw
         c = query_embed.shape[-1]
-        x = query_embed.reshape(h, w, 1, c).expand(h, w, batch_size, c)
-        x = x.permute(1, 2, 0, 3).reshape(w, batch_size, h * c)
-        x = self.query_gru(x)[0]
+        columns = query_embed.reshape(h, w, c).permute(1, 0, 2).reshape(
+            w, h * c)
+        x = repeated_input_gru(self.query_gru, columns, batch_size)
         return x.reshape(w, batch_size, h, c).permute(2, 0, 1, 3).reshape(
             h * w, batch_size, c)
 
