@@ -169,3 +169,22 @@ def test_bigru_float32_matches_float64_reference(block_name, gru_name,
     with torch.no_grad():
         torch.testing.assert_close(
             bigru(x, gru).double(), want.detach(), rtol=0, atol=OUT_ATOL)
+
+
+def test_input_projection_folded_into_the_gru():
+    """``in_proj`` (a 1x1 convolution's weight and bias) folded into the
+    GRU's input weights: the values and the gradients of the projection,
+    the GRU and the input are those of the projection followed by
+    ``nn.GRU``."""
+    gru = _gru(6, 4)
+    proj = nn.Linear(9, 6).double()
+    x = torch.randn(3, 5, 9, dtype=torch.float64, requires_grad=True)
+    ref = gru(proj(x))[0]
+    grad_out = torch.randn_like(ref)
+    params = [x, proj.weight, proj.bias] + list(gru.parameters())
+    ref_grads = torch.autograd.grad(ref, params, grad_out)
+    out = bigru(x, gru, (proj.weight, proj.bias))
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
+    for got, want in zip(torch.autograd.grad(out, params, grad_out),
+                         ref_grads):
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-10)

@@ -11,10 +11,11 @@ the input projection and its gradients are one matrix product each for all
 steps. The parameters stay those of an ``nn.GRU`` (and its state-dict
 names).
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 def _recurrence(x: torch.Tensor, w_ih: torch.Tensor, b_ih: torch.Tensor,
@@ -126,20 +127,28 @@ class _BiGRUFunction(torch.autograd.Function):
         return grad_x, grad_w_ih, grad_b_ih, grad_w_hh, grad_b_hh
 
 
-def bigru(seq: torch.Tensor, gru: nn.GRU) -> torch.Tensor:
-    """Run a single-layer bidirectional ``batch_first`` ``nn.GRU``.
+def bigru(seq: torch.Tensor,
+          gru: nn.GRU,
+          in_proj: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+          ) -> torch.Tensor:
+    """Run a single-layer bidirectional ``batch_first`` ``nn.GRU``,
+    optionally after a linear projection of its input.
 
     On the CPU (without autocast) the two directions share one recurrence
-    and the backward pass is hand-written; elsewhere (cuDNN's fused GRU on
-    the GPU, autocast) the module itself runs. Both give the same result.
+    and the backward pass is hand-written, and the projection is folded
+    into the GRU's input weights (one matrix product instead of two);
+    elsewhere (cuDNN's fused GRU on the GPU, autocast) the projection and
+    the module itself run. Both give the same result.
 
     Args:
-        seq (torch.Tensor): (B, T, C) sequences.
+        seq (torch.Tensor): (B, T, C_in) sequences.
         gru (nn.GRU): One layer, bidirectional, ``batch_first``, with biases.
+        in_proj (tuple, optional): (C, C_in) weight and (C, ) bias of a
+            projection applied to ``seq`` first (e.g. a 1x1 convolution's).
 
     Returns:
         torch.Tensor: (B, T, 2K) outputs (forward then reverse direction),
-        as ``gru(seq)[0]``.
+        as ``gru(F.linear(seq, *in_proj))[0]``.
     """
     if not (gru.bidirectional and gru.batch_first and gru.bias
             and gru.num_layers == 1):
@@ -147,9 +156,14 @@ def bigru(seq: torch.Tensor, gru: nn.GRU) -> torch.Tensor:
                          'nn.GRU with biases')
     if (seq.device.type != 'cpu' or torch.is_autocast_enabled('cpu')
             or seq.dtype != gru.weight_ih_l0.dtype):
+        if in_proj is not None:
+            seq = F.linear(seq, *in_proj)
         return gru(seq)[0]
     w_ih = torch.cat((gru.weight_ih_l0, gru.weight_ih_l0_reverse))
     b_ih = torch.cat((gru.bias_ih_l0, gru.bias_ih_l0_reverse))
+    if in_proj is not None:
+        b_ih = torch.addmv(b_ih, w_ih, in_proj[1])
+        w_ih = w_ih @ in_proj[0]
     w_hh = torch.stack((gru.weight_hh_l0, gru.weight_hh_l0_reverse))
     b_hh = torch.stack((gru.bias_hh_l0, gru.bias_hh_l0_reverse))
     seq = seq.contiguous()

@@ -31,8 +31,17 @@ class GruBlock(nn.Module):
             batch_first=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C_in, H, W) -> (N, C_out, H, W), each row a sequence."""
-        x = self.bn1(self.conv1(x))
+        """(N, C_in, H, W) -> (N, C_out, H, W), each row a sequence.
+
+        Without batch norm the 1x1 convolution is the GRU's input
+        projection (:func:`bigru` folds it into the GRU's input weights).
+        """
+        in_proj = None
+        if isinstance(self.bn1, nn.Identity):
+            in_proj = (self.conv1.weight.flatten(1), self.conv1.bias)
+        else:
+            x = self.bn1(self.conv1(x))
         n, c, h, w = x.shape
         seq = x.permute(0, 2, 3, 1).reshape(n * h, w, c)
-        return bigru(seq, self.gru).reshape(n, h, w, c).permute(0, 3, 1, 2)
+        out = bigru(seq, self.gru, in_proj)
+        return out.reshape(n, h, w, -1).permute(0, 3, 1, 2)
