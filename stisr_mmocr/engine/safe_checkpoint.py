@@ -163,9 +163,17 @@ def read_checkpoint(filename: str, map_location='cpu') -> Any:
     return load_checkpoint_safely(filename, map_location=map_location)
 
 
+#: Entries that hold the state dict of a checkpoint, looked up in order:
+#: mmengine's ``state_dict``, the TPGSR-family / LEMMA ``state_dict_G``
+#: (``save_checkpoint`` of their ``interfaces/base.py``) and ABINet's
+#: ``model`` (its pretrained vision / language files).
+STATE_DICT_KEYS = ('state_dict', 'state_dict_G', 'model')
+
+
 def checkpoint_state_dict(checkpoint: Any, filename: str) -> Dict[str, Any]:
-    """The state dict of a loaded checkpoint: its ``state_dict`` or the
-    checkpoint itself, with a DataParallel ``module.`` prefix dropped.
+    """The state dict of a loaded checkpoint: the first of its
+    :data:`STATE_DICT_KEYS` that holds a dict, or the checkpoint itself, with
+    a DataParallel ``module.`` prefix dropped.
 
     Args:
         checkpoint: What :func:`read_checkpoint` returned.
@@ -180,7 +188,8 @@ def checkpoint_state_dict(checkpoint: Any, filename: str) -> Dict[str, Any]:
     if not isinstance(checkpoint, dict):
         raise TypeError(f'checkpoint {filename} holds a '
                         f'{type(checkpoint).__name__}, not a state dict')
-    state = checkpoint.get('state_dict', checkpoint)
+    state = next((checkpoint[k] for k in STATE_DICT_KEYS
+                  if isinstance(checkpoint.get(k), dict)), checkpoint)
     metadata = getattr(state, '_metadata', None)
     state = collections.OrderedDict(
         (k[len('module.'):] if k.startswith('module.') else k, v)

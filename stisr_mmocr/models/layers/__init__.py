@@ -1,4 +1,4 @@
-from . import c3stisr, stirer, tatt  # noqa: F401
+from . import c3stisr, lemma, stirer, tatt  # noqa: F401
 from .gru_block import GruBlock
 from .recurrent_residual_block import RecurrentResidualBlock
 from .stn_head import STNHead

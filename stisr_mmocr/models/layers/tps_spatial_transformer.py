@@ -21,12 +21,19 @@ class TPSSpatialTransformer(nn.Module):
         output_hw (tuple[int, int]): (H, W) of the output.
         num_ctrl_points (int): Control points. Defaults to 20.
         margins (tuple[float, float]): (x, y) margins of the target points.
+        saved_buffers (bool): Save the constants with the module's state, as
+            the official module does (``inverse_kernel``,
+            ``padding_matrix``, ``target_coordinate_repr``,
+            ``target_control_points``; LEMMA's checkpoints hold them, and
+            loading one takes its copies). Defaults to False (recomputed,
+            not saved).
     """
 
     def __init__(self,
                  output_hw: Tuple[int, int] = (16, 64),
                  num_ctrl_points: int = 20,
-                 margins: Tuple[float, float] = (0.05, 0.05)) -> None:
+                 margins: Tuple[float, float] = (0.05, 0.05),
+                 saved_buffers: bool = False) -> None:
         super().__init__()
         self.output_hw = tuple(output_hw)
         self.num_ctrl_points = num_ctrl_points
@@ -50,9 +57,14 @@ class TPSSpatialTransformer(nn.Module):
             dim=1)
         self.register_buffer(
             'inverse_kernel', torch.inverse(forward_kernel).float(),
-            persistent=False)
+            persistent=saved_buffers)
+        if saved_buffers:
+            self.register_buffer('padding_matrix', torch.zeros(3, 2))
         self.register_buffer(
-            'target_coordinate_repr', coord_repr.float(), persistent=False)
+            'target_coordinate_repr', coord_repr.float(),
+            persistent=saved_buffers)
+        if saved_buffers:
+            self.register_buffer('target_control_points', target.float())
 
     def forward(self, x: torch.Tensor,
                 source_ctrl_points: torch.Tensor) -> torch.Tensor:
