@@ -15,10 +15,15 @@ model = dict(
                    num_blocks=5,
                    hidden_channels=64,
                    use_stn=True),
+    # the official recipe needs Scene Text Telescope's recognizer and
+    # confusion table: set model.text_focus_loss.recognizer_checkpoint=
+    # checkpoints/pretrain_transformer.pth and .confusion_file=
+    # checkpoints/confuse.pkl (without them only the MSE term is on, and a
+    # warning says so)
     text_focus_loss=dict(
         type='TextFocusLoss',
-        recognizer_checkpoint='checkpoints/pretrain_transformer.pth',
-        confusion_file='checkpoints/confuse.pkl',
+        recognizer_checkpoint=None,
+        confusion_file=None,
         mse_weight=1.,
         attention_weight=5.,
         recognition_weight=2.5e-4),

@@ -9,8 +9,6 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(text_focus_loss=dict(recognizer_checkpoint=None,
-                                  confusion_file=None))
 train_dataloader = dict(batch_size=8, drop_last=True)
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -7,7 +7,11 @@
 # epochs of 271 iterations; validation every 400 iterations, the best by
 # the CRNN judge (mean over easy / medium / hard, as the sum ranks them).
 # ABINet's pretrained vision / language models start the guidance reader.
-#   python tools/train.py configs/lemma/lemma_textzoom.py
+#   python tools/train.py configs/lemma/lemma_textzoom.py --cfg-options \
+#       model.text_focus_loss.recognizer_checkpoint=STT \
+#       model.text_focus_loss.confusion_file=CONFUSE
+# (STT: Scene Text Telescope's pretrain_transformer.pth, CONFUSE: its
+# confuse.pkl; without them only the MSE term of the text focus loss is on)
 _base_ = [
     '_base_lemma.py',
     '../_base_/datasets/textzoom.py',

@@ -15,9 +15,7 @@ _base_ = [
 
 model = dict(generator=dict(
     init_cfg=dict(type='StrictPretrained',
-                  checkpoint='checkpoints/LEMMA-release.pth')),
-             text_focus_loss=dict(recognizer_checkpoint=None,
-                                  confusion_file=None))
+                  checkpoint='checkpoints/LEMMA-release.pth')))
 _metrics = [
     dict(type='PSNR', protocol='per_batch', batch_size=64, clamp=False),
     dict(type='SSIM', protocol='per_batch', batch_size=64, clamp=False),

@@ -9,11 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn as nn
 from mmengine.config import Config
 from mmocr.registry import MODELS
 
 from stisr_mmocr.models.editors.lemma import abinet_labels
-from tests.test_models.test_c3stisr_release import make_batch
+from tests.test_models import lemma_reference as ref
+from tests.test_models.test_c3stisr_release import (make_batch,
+                                                    randomize_norms, rel_diff)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_CONFIG = ROOT / 'configs' / 'lemma' / 'lemma_textzoom_test.py'
@@ -129,3 +132,84 @@ def test_guidance_loss_is_the_official_double_softmax():
     assert again['loss_guidance'].item() == pytest.approx(
         100 * 0.01 * expected.item(), rel=1e-6)
     assert math.isfinite(losses['loss_text_focus'].item())
+
+
+def randomized_reference(seed: int = 0):
+    """The reference network (official layout) with seeded random weights
+    that exercise every path: non-trivial norms and PReLUs, a warping STN,
+    class biases that give varied lengths (as the reference's check)."""
+    torch.manual_seed(seed)
+    net = ref.build_lemma()
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        randomize_norms(net, gen)
+        for m in net.modules():
+            if isinstance(m, nn.PReLU):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) *
+                               0.5)
+        net.stn_head.stn_fc2.weight.normal_(0, 1e-2, generator=gen)
+        prior = net.position_prior
+        for cls in (prior.vision.cls, prior.language.cls):
+            cls.bias.normal_(0, 1., generator=gen)
+        prior.language.cls.bias[0] += 3.
+    return net
+
+
+def lemma_pair(dtype=torch.float32):
+    net = randomized_reference()
+    ours = MODELS.build(dict(type='LEMMANet'))
+    ours.load_state_dict(net.state_dict(), strict=True)
+    return net.to(dtype), ours.to(dtype)
+
+
+def test_eval_forward_matches_lemma():
+    net, ours = lemma_pair()
+    net.eval()
+    ours.eval()
+    lr, *_ = make_batch(2)
+    with torch.no_grad():
+        expected, prior = net(lr)
+        out, our_prior = ours.forward_with_guidance(lr)
+    diff = (out - expected).abs().max().item()
+    print(f'LEMMA eval SR max abs diff: {diff:.3e}')
+    assert out.shape == (2, 4, 32, 128)
+    assert diff <= 1e-5
+    for key in ('attn_map', 'img_logits', 'text_logits'):
+        assert (our_prior[key] - prior[key]).abs().max() <= 1e-5, key
+    assert torch.equal(our_prior['pt_lengths'], prior['pt_lengths'])
+
+
+def test_training_forward_and_gradients_match_lemma():
+    """Training mode, float64, dropout active with the same seed: the SR
+    image, the guidance readings and every parameter's gradient."""
+    net, ours = lemma_pair(torch.float64)
+    net.train()
+    ours.train()
+    lr, hr, labels, _ = make_batch(2, torch.float64)
+    outputs = []
+    for model, forward in ((net, net), (ours, ours.forward_with_guidance)):
+        torch.manual_seed(123)
+        sr, prior = forward(lr)
+        loss = sr.mean() + prior['img_logits'].mean() + \
+            prior['text_logits'].mean() + 0.01 * ref.abinet_finetune_loss(
+                prior, ref.abinet_labels(labels))
+        grads = torch.autograd.grad(loss, list(model.parameters()))
+        outputs.append((sr, prior, loss, grads))
+    (sr_a, prior_a, loss_a, grads_a), (sr_b, prior_b, loss_b, grads_b) = \
+        outputs
+    assert rel_diff(sr_b, sr_a) <= 1e-10
+    assert rel_diff(prior_b['text_logits'], prior_a['text_logits']) <= 1e-10
+    assert abs(loss_b.item() - loss_a.item()) <= 1e-12 * abs(loss_a.item())
+    # floor: the biases of convolutions before a training-mode batch norm
+    # have an exact gradient of 0 (both sides give ~1e-16 of noise)
+    worst = max(rel_diff(b, a, floor=1e-6) for a, b in zip(grads_a, grads_b))
+    print(f'LEMMA train-mode forward SR rel diff {rel_diff(sr_b, sr_a):.3e},'
+          f' gradients max rel diff {worst:.3e}')
+    assert worst <= 1e-8
+    # the guidance loss of the model is the reference's fine-tune loss
+    assert abinet_labels(labels).equal(ref.abinet_labels(labels))
+
+
+def test_labels_match_the_reference_on_edge_cases():
+    texts = ["It's", 'a0', 'x' * 30, '', 'Hello, World!', '\u0130stanbul']
+    assert abinet_labels(texts).equal(ref.abinet_labels(texts))
