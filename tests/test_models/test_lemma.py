@@ -213,3 +213,28 @@ def test_training_forward_and_gradients_match_lemma():
 def test_labels_match_the_reference_on_edge_cases():
     texts = ["It's", 'a0', 'x' * 30, '', 'Hello, World!', '\u0130stanbul']
     assert abinet_labels(texts).equal(ref.abinet_labels(texts))
+
+
+def test_inferencer_on_crops_of_any_size_with_release_weights(tmp_path):
+    """tools/infer.py's inferencer with the test config and a
+    ``LEMMA-release.pth``-layout file: crops of any size are resized to
+    16x64 (the network refuses others) and super-resolved."""
+    from stisr_mmocr.apis import TextSRInferencer
+    from tests.test_apis.utils import write_crops
+    torch.manual_seed(3)
+    state = randomized_reference().state_dict()
+    path = tmp_path / 'LEMMA-release.pth'
+    release_file(path, state)
+    cfg = Config.fromfile(str(TEST_CONFIG))
+    cfg.model.generator.init_cfg.checkpoint = str(path)
+    inferencer = TextSRInferencer(cfg, device='cpu')
+    loaded = inferencer.model.generator.state_dict()
+    assert all(torch.equal(loaded[k], v) for k, v in state.items())
+    crops = write_crops(str(tmp_path / 'crops'))
+    out = tmp_path / 'out'
+    results = inferencer(str(tmp_path / 'crops'), batch_size=2,
+                         out_dir=str(out))
+    assert len(results['predictions']) == len(crops)
+    assert {tuple(p['sr_shape']) for p in results['predictions']} == {(32,
+                                                                       128)}
+    assert len(list((out / 'sr').iterdir())) == len(crops)
