@@ -4,6 +4,7 @@ and the guidance loss are the official ones, and the network equals the
 reference written from ``model/lemma.py`` (``lemma_reference.py``)."""
 import copy
 import math
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,8 @@ from mmocr.registry import MODELS
 
 from stisr_mmocr.models.editors.lemma import abinet_labels
 from tests.test_models import lemma_reference as ref
-from tests.test_models.test_c3stisr_release import (make_batch,
+from tests.test_models import lemma_step_reference as step_ref
+from tests.test_models.test_c3stisr_release import (make_batch, model_step,
                                                     randomize_norms, rel_diff)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -238,3 +240,63 @@ def test_inferencer_on_crops_of_any_size_with_release_weights(tmp_path):
     assert {tuple(p['sr_shape']) for p in results['predictions']} == {(32,
                                                                        128)}
     assert len(list((out / 'sr').iterdir())) == len(crops)
+
+
+def test_training_step_matches_lemma(tmp_path):
+    """One float64 step through ``lemma_textzoom.py``'s optimizer wrapper,
+    dropout active with the same seed, the text focus loss on a generated
+    ``pretrain_transformer.pth`` (official layout) and ``confuse.pkl``:
+    every loss term and every updated weight equal the official step's
+    (``lemma_step_reference.py``, checked equal to the official loop body
+    by ``.dev_scripts/check_lemma_step_reference.py``)."""
+    torch.manual_seed(7)
+    stt = step_ref.Transformer().eval()
+    stt_file = tmp_path / 'pretrain_transformer.pth'
+    torch.save(stt.state_dict(), stt_file)  # a bare state dict
+    confuse = tmp_path / 'confuse.pkl'
+    with open(confuse, 'wb') as f:
+        pickle.dump(np.random.default_rng(0).integers(0, 50, (62, 62)), f)
+    net, _ = lemma_pair(torch.float64)
+    model = MODELS.build(model_cfg(text_focus_loss=dict(
+        type='TextFocusLoss', recognizer_checkpoint=str(stt_file),
+        confusion_file=str(confuse), mse_weight=1., attention_weight=5.,
+        recognition_weight=2.5e-4)))
+    model.generator.load_state_dict(net.state_dict(), strict=True)
+    model.double()
+    model.text_focus_loss._recognizer[0].double()
+    lr, hr, _, samples = make_batch(2, torch.float64)
+    labels = ['Tel:0800-42!', "it's 9AM"]
+    for sample, label in zip(samples, labels):
+        sample.gt_text.item = label
+
+    torch.manual_seed(11)
+    losses, before = model_step(model, TRAIN_CONFIG, lr, samples)
+
+    net.train()
+    stt.double()
+    optimizer = step_ref.lemma_optimizer(net)
+    ref_before = {k: v.clone() for k, v in net.state_dict().items()}
+    torch.manual_seed(11)
+    ref_step = step_ref.lemma_train_step(
+        net, stt, lr, hr, labels,
+        step_ref.official_confusion_weights(str(confuse)))
+    step_ref.lemma_update(ref_step['loss'], net, optimizer)
+
+    expected = dict(
+        loss_text_focus=100 * (ref_step['mse'] + 5 * ref_step['attention'] +
+                               2.5e-4 * ref_step['recognition']),
+        loss_guidance=ref_step['finetune'])
+    loss_diffs = {
+        k: abs(losses[k].item() - v.item()) / abs(v.item())
+        for k, v in expected.items()
+    }
+    after = model.generator.state_dict()
+    worst_step = max(
+        rel_diff(after[k].double() - before['generator.' + k].double(),
+                 v.double() - ref_before[k].double(), floor=1e-3)
+        for k, v in net.state_dict().items())
+    print(f'LEMMA losses rel diff {loss_diffs}, step max rel diff '
+          f'{worst_step:.3e}')
+    assert ref_step['attention'] > 0 and ref_step['recognition'] > 0
+    assert max(loss_diffs.values()) <= 1e-6
+    assert worst_step <= 1e-6
