@@ -12,6 +12,17 @@ from ..judges import build_recognizer, load_model_config
 from .base_text_sr import BaseTextSR, OptSampleList, SampleList
 
 
+def _loads_weights(part: torch.nn.Module) -> bool:
+    """Whether a sub-module of ``part`` loads weights through its own
+    ``init_cfg`` (a ``*Pretrained`` initializer, e.g. LEMMA's release)."""
+    for module in part.modules():
+        cfgs = getattr(module, 'init_cfg', None) or []
+        for cfg in cfgs if isinstance(cfgs, list) else [cfgs]:
+            if 'Pretrained' in str(cfg.get('type', '')):
+                return True
+    return False
+
+
 @MODELS.register_module()
 class SRRecognizerCascade(BaseTextSR):
     """An SR model in front of an MMOCR recognizer.
@@ -107,7 +118,8 @@ class SRRecognizerCascade(BaseTextSR):
                 checkpoint=checkpoint,
                 prefix=f'{name}.',
                 optional_prefix=True)
-        elif any(True for _ in part.parameters()):
+        elif any(True for _ in part.parameters()) and not _loads_weights(
+                part):
             print_log(
                 f'SRRecognizerCascade: no `{name}_checkpoint`; the {name} '
                 'keeps its initial weights unless a checkpoint of the whole '
