@@ -68,5 +68,4 @@ class TATTNet(TSRNNet):
             torch.Tensor: (N, C, H, W) SR images in (-1, 1) (tanh).
         """
         head = self.block1(self.rectify(x))
-        return self.reconstruct(head, self.tp_interpreter(head,
-                                                          clue_probs)[0])
+        return self.reconstruct(head, self.tp_interpreter(head, clue_probs))

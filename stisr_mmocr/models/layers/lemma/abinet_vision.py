@@ -4,8 +4,8 @@ import torch
 import torch.nn as nn
 
 from .resnet45 import ResNet45
-from .transformer_layers import (PositionalEncoding, TransformerEncoder,
-                                 TransformerEncoderLayer)
+from ..transformer_layers import (PositionalEncoding, TransformerEncoder,
+                                  TransformerEncoderLayer)
 
 NULL_LABEL = 0
 

@@ -4,8 +4,8 @@ import torch
 import torch.nn as nn
 
 from .abinet_vision import predicted_lengths
-from .transformer_layers import (PositionalEncoding, TransformerDecoder,
-                                 TransformerDecoderLayer)
+from ..transformer_layers import (PositionalEncoding, TransformerDecoder,
+                                  TransformerDecoderLayer)
 
 
 class BCNLanguage(nn.Module):

@@ -3,9 +3,9 @@ from typing import Dict
 import torch
 import torch.nn as nn
 
-from .transformer_layers import (PositionalEncoding, TransformerDecoder,
-                                 TransformerDecoderLayer, TransformerEncoder,
-                                 TransformerEncoderLayer)
+from ..transformer_layers import (PositionalEncoding, TransformerDecoder,
+                                  TransformerDecoderLayer, TransformerEncoder,
+                                  TransformerEncoderLayer)
 
 
 class GuidanceGenerator(nn.Module):

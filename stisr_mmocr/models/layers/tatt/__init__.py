@@ -2,11 +2,6 @@
 ``model/tsrn.py`` ``TPInterpreter``, ``model/transformer_v2.py``)."""
 from .info_transformer import InfoTransformer
 from .sine_positional_encoding import SinePositionalEncoding
-from .tp_decoder_layer import TPDecoderLayer
-from .tp_encoder_layer import TPEncoderLayer
 from .tp_interpreter import TPInterpreter
 
-__all__ = [
-    'InfoTransformer', 'SinePositionalEncoding', 'TPDecoderLayer',
-    'TPEncoderLayer', 'TPInterpreter'
-]
+__all__ = ['InfoTransformer', 'SinePositionalEncoding', 'TPInterpreter']

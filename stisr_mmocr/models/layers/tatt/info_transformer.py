@@ -1,11 +1,11 @@
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .tp_decoder_layer import TPDecoderLayer
-from .tp_encoder_layer import TPEncoderLayer
+from ..transformer_layers import (TransformerDecoderLayer,
+                                  TransformerEncoderLayer)
 
 
 def repeated_input_gru(gru: nn.GRU, x: torch.Tensor,
@@ -93,11 +93,11 @@ class InfoTransformer(nn.Module):
         super().__init__()
         self.feat_hw = tuple(feat_hw)
         self.encoder_layers = nn.ModuleList([
-            TPEncoderLayer(d_model, nhead, dim_feedforward, dropout)
+            TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout)
             for _ in range(num_encoder_layers)
         ])
         self.decoder_layers = nn.ModuleList([
-            TPDecoderLayer(d_model, nhead, dim_feedforward, dropout)
+            TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout)
             for _ in range(num_decoder_layers)
         ])
         self.decoder_norm = nn.LayerNorm(d_model)
@@ -142,7 +142,7 @@ class InfoTransformer(nn.Module):
 
     def forward(self, src: torch.Tensor, pos: torch.Tensor,
                 query_embed: torch.Tensor,
-                tgt: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+                tgt: torch.Tensor) -> torch.Tensor:
         """Interpret the text prior for every feature map position.
 
         Args:
@@ -152,15 +152,15 @@ class InfoTransformer(nn.Module):
             tgt (torch.Tensor): (HW, N, C) image features.
 
         Returns:
-            tuple: (HW, N, C) prior features and the last decoder layer's
-            (N, HW, L) attention weights.
+            torch.Tensor: (HW, N, C) prior features.
         """
         query_pos = self.query_positions(query_embed, src.shape[1])
         memory = src
         for layer in self.encoder_layers:
             memory = layer(memory + src, pos)
-        outputs, weights = [], None
+        outputs = []
         for layer in self.decoder_layers:
-            tgt, weights = layer(tgt, memory, pos, query_pos)
+            tgt = layer(tgt, memory, memory, query_pos=query_pos,
+                        key_pos=pos)
             outputs.append(self.decoder_norm(tgt))
-        return torch.stack(outputs).mean(0), weights
+        return torch.stack(outputs).mean(0)

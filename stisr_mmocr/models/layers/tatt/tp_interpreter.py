@@ -1,4 +1,4 @@
-from typing import Sequence, Tuple
+from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -54,7 +54,7 @@ class TPInterpreter(nn.Module):
         self.init_factor = nn.Embedding(feat_hw[0] * feat_hw[1], channels)
 
     def forward(self, features: torch.Tensor,
-                probs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+                probs: torch.Tensor) -> torch.Tensor:
         """Interpret a prior for a feature map.
 
         Args:
@@ -62,7 +62,7 @@ class TPInterpreter(nn.Module):
             probs (torch.Tensor): (N, T, K) character distributions.
 
         Returns:
-            tuple: (N, C, H, W) prior map and (N, HW, T) attention weights.
+            torch.Tensor: (N, C, H, W) prior map.
         """
         n, c, h, w = features.shape
         if (h, w) != self.feat_hw:
@@ -71,7 +71,7 @@ class TPInterpreter(nn.Module):
                 f'{self.feat_hw[1]} features (feat_hw), got {h}x{w}')
         x = self.activation(self.fc_in(probs))
         pos = self.pe(x.new_zeros(x.shape)).permute(1, 0, 2)
-        prior, weights = self.transformer(
-            x.permute(1, 0, 2), pos, self.init_factor.weight,
-            features.flatten(2).permute(2, 0, 1))
-        return prior.permute(1, 2, 0).reshape(n, c, h, w), weights
+        prior = self.transformer(x.permute(1, 0, 2), pos,
+                                 self.init_factor.weight,
+                                 features.flatten(2).permute(2, 0, 1))
+        return prior.permute(1, 2, 0).reshape(n, c, h, w)

@@ -1,7 +1,9 @@
-"""Transformer pieces of ABINet as LEMMA carries them (``model/
-transformer.py``), sequence-first, post-norm, with the official module
-names; the attention is ``nn.MultiheadAttention`` (the official copy of
-torch 1.5's module computes the same, with the same dropout draws)."""
+"""DETR-style post-norm transformer pieces, sequence-first, with the module
+names of the official files that use them (ABINet's as LEMMA carries it,
+``model/transformer.py``; TATT's ``model/transformer_v2.py``). Positions,
+where given, are added to the queries and keys only. The attention is
+``nn.MultiheadAttention`` with its defaults (``need_weights=True``): the
+official copies compute the same, with the same dropout draws."""
 import copy
 import math
 from typing import List, Optional
@@ -66,19 +68,23 @@ class TransformerEncoderLayer(nn.Module):
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
 
-    def forward(self, src: torch.Tensor) -> torch.Tensor:
-        """(L, N, d) -> (L, N, d)."""
-        src = self.norm1(src + self.dropout1(self.self_attn(src, src,
-                                                            src)[0]))
+    def forward(self,
+                src: torch.Tensor,
+                pos: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(L, N, d) sequence [+ (L, N, d) positions] -> (L, N, d)."""
+        q = src if pos is None else src + pos
+        src = self.norm1(src + self.dropout1(self.self_attn(q, q, src)[0]))
         hidden = self.linear2(self.dropout(F.relu(self.linear1(src))))
         return self.norm2(src + self.dropout2(hidden))
 
 
 class TransformerDecoderLayer(nn.Module):
-    """Post-norm cross-attention layer without self-attention (the official
-    ``TransformerDecoderLayer(self_attn=False)`` and
-    ``TransformerDecoderLayer_QKV``): ``norm2(q + attn(q, k, v))``, then
-    the feed-forward block and ``norm3``.
+    """Post-norm cross-attention layer without self-attention (ABINet's
+    ``TransformerDecoderLayer(self_attn=False)``, LEMMA's
+    ``TransformerDecoderLayer_QKV``, TATT's ``TransformerDecoderLayer_TP``;
+    the official layers build a self-attention and a first norm only where
+    they use them): ``norm2(q + attn(q, k, v))``, then the feed-forward
+    block and ``norm3``.
 
     Args:
         d_model (int): Feature size.
@@ -107,14 +113,17 @@ class TransformerDecoderLayer(nn.Module):
                 key: torch.Tensor,
                 value: torch.Tensor,
                 attn_mask: Optional[torch.Tensor] = None,
-                key_padding_mask: Optional[torch.Tensor] = None
-                ) -> torch.Tensor:
-        """(L, N, d) queries, (S, N, d) keys and values -> (L, N, d)."""
-        attended = self.multihead_attn(query,
-                                       key,
-                                       value,
-                                       attn_mask=attn_mask,
-                                       key_padding_mask=key_padding_mask)[0]
+                key_padding_mask: Optional[torch.Tensor] = None,
+                query_pos: Optional[torch.Tensor] = None,
+                key_pos: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(L, N, d) queries, (S, N, d) keys and values [+ their positions,
+        added to the queries and keys] -> (L, N, d)."""
+        attended = self.multihead_attn(
+            query if query_pos is None else query + query_pos,
+            key if key_pos is None else key + key_pos,
+            value,
+            attn_mask=attn_mask,
+            key_padding_mask=key_padding_mask)[0]
         x = self.norm2(query + self.dropout2(attended))
         hidden = self.linear2(self.dropout(F.relu(self.linear1(x))))
         return self.norm3(x + self.dropout3(hidden))
